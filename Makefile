@@ -1,0 +1,27 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup test test-fast lint demo bench
+
+setup:
+	bash scripts/setup.sh
+
+test:
+	$(PY) -m pytest -q
+
+test-fast:
+	$(PY) -m pytest -q -m "not slow and not spark"
+
+lint:
+	$(VENV)/bin/ruff check deid tests bench
+	$(VENV)/bin/ruff format --check deid tests bench
+
+demo:
+	rm -rf out/demo
+	$(VENV)/bin/deid redact samples/notes.parquet out/demo --text-column note --text-column comment --id-column id
+	$(PY) -c "import pandas as pd; print(pd.read_parquet('out/demo').head(5).to_string())"
+
+bench:
+	$(PY) bench/run_bench.py
