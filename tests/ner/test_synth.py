@@ -1,0 +1,323 @@
+"""Tests of the synthetic PII generator, its CLI command and the shipped sample corpus."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deid.cli import cli
+from deid.errors import ConfigError
+from deid.ner.synth import LABELS, STYLES, SyntheticGenerator, generate_documents
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+PATTERN_LABELS = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "URL")
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict[str, Any]]:
+    return list(generate_documents(420, seed=0))
+
+
+def _span_texts(docs: list[dict[str, Any]], label: str) -> list[str]:
+    return [d["text"][s["start"] : s["end"]] for d in docs for s in d["spans"] if s["label"] == label]
+
+
+def _assert_spans_valid(text: str, spans: list[dict[str, Any]]) -> None:
+    prev_end = 0
+    for s in spans:
+        assert set(s) == {"start", "end", "label"}
+        assert 0 <= prev_end <= s["start"] < s["end"] <= len(text), s
+        value = text[s["start"] : s["end"]]
+        assert value and value == value.strip(), repr(value)
+        assert s["label"] in LABELS
+        prev_end = s["end"]
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _iban_ok(iban: str) -> bool:
+    compact = iban.replace(" ", "").upper()
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+# ------------------------------------------------------------------ generator
+
+
+def test_when_generating_then_every_span_is_an_exact_sorted_non_overlapping_slice(docs):
+    for d in docs:
+        _assert_spans_valid(d["text"], d["spans"])
+
+
+def test_when_generating_then_ids_and_fields_follow_the_spans_jsonl_format(docs):
+    assert [d["id"] for d in docs[:3]] == ["synth-0-0", "synth-0-1", "synth-0-2"]
+    assert all(set(d) == {"id", "text", "spans", "style"} for d in docs)
+    assert all(d["spans"] for d in docs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_when_the_seed_is_the_same_then_the_documents_are_identical(seed):
+    assert list(generate_documents(40, seed=seed)) == list(generate_documents(40, seed=seed))
+
+
+@pytest.mark.parametrize(("seed_a", "seed_b"), [(0, 1), (1, 2), (7, 700)])
+def test_when_seeds_differ_then_the_documents_differ(seed_a, seed_b):
+    a = [d["text"] for d in generate_documents(20, seed=seed_a)]
+    b = [d["text"] for d in generate_documents(20, seed=seed_b)]
+    assert not set(a) & set(b)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_when_generating_a_few_hundred_documents_then_every_style_appears(docs, style):
+    assert sum(d["style"] == style for d in docs) >= 50
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_when_generating_a_few_hundred_documents_then_every_label_appears(docs, label):
+    assert len(_span_texts(docs, label)) >= 5
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_when_one_style_is_asked_then_only_that_style_is_generated(style):
+    got = list(generate_documents(12, seed=3, styles=[style]))
+    assert {d["style"] for d in got} == {style}
+    for d in got:
+        _assert_spans_valid(d["text"], d["spans"])
+
+
+def test_when_the_style_is_nursing_note_then_the_text_is_upper_case(docs):
+    for d in docs:
+        if d["style"] == "nursing_note":
+            cased = "".join(
+                d["text"][s["start"] : s["end"]]
+                for s in d["spans"]
+                if s["label"] in {"PERSON", "LOCATION", "DATE_TIME"}
+            )
+            assert cased == cased.upper()
+            assert "PLAN" in d["text"] or "A/P" in d["text"]
+
+
+def test_when_card_numbers_are_generated_then_they_pass_luhn(docs):
+    cards = _span_texts(docs, "CREDIT_CARD")
+    assert cards
+    for card in cards:
+        digits = re.sub(r"[ -]", "", card)
+        assert digits.isdigit() and 13 <= len(digits) <= 19, card
+        assert _luhn_ok(digits), card
+
+
+def test_when_ibans_are_generated_then_the_checksum_is_valid(docs):
+    ibans = _span_texts(docs, "IBAN_CODE")
+    assert ibans
+    assert all(_iban_ok(i) for i in ibans)
+
+
+def test_when_ssns_are_generated_then_area_group_and_serial_are_valid(docs):
+    for ssn in _span_texts(docs, "US_SSN"):
+        digits = re.sub(r"[ -]", "", ssn)
+        assert len(digits) == 9 and digits.isdigit(), ssn
+        area, group, serial = digits[:3], digits[3:5], digits[5:]
+        assert area not in {"000", "666"} and area[0] != "9" and group != "00" and serial != "0000", ssn
+
+
+@pytest.mark.parametrize(
+    "negative",
+    [
+        r"\bBP \d+/\d+",
+        r"\bHR \d+",
+        r"\bPEEP \d+",
+        r"\bFiO2 \d+%",
+        r"\bq\d+h\b",
+        r"\bmetoprolol\b",
+        r"\bheparin\b",
+        r"\bLASIX\b",
+        r"\bFOLEY DRAINING\b",
+        r"\bParkinson's disease\b",
+        r"\b(at|@) ?0800\b",
+        r"\bx3 days\b",
+        r"\b2 weeks\b",
+        r"\bversion 2\.4\.1\b",
+    ],
+)
+def test_when_hard_negatives_appear_then_they_are_not_labelled(docs, negative):
+    seen = 0
+    for d in docs:
+        for m in re.finditer(negative, d["text"], flags=re.IGNORECASE):
+            seen += 1
+            assert not any(s["start"] < m.end() and m.start() < s["end"] for s in d["spans"]), m.group(0)
+    assert seen, f"{negative} never generated"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": -1}, ">= 0"),
+        ({"n": 3, "styles": []}, "at least one style"),
+        ({"n": 3, "styles": ["poem"]}, "poem"),
+    ],
+)
+def test_when_arguments_are_invalid_then_config_error(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        list(generate_documents(**kwargs))
+
+
+def test_when_a_patient_is_given_then_the_document_is_about_that_patient():
+    gen = SyntheticGenerator(seed=5)
+    patient = gen.new_person()
+    texts = [gen.document("form", patient=patient)["text"] for _ in range(20)]
+    assert any(patient.last in t for t in texts)
+
+
+def test_when_generating_then_it_is_fast():
+    import time
+
+    list(generate_documents(50, seed=9))  # warm the per-process value pools
+    start = time.perf_counter()
+    list(generate_documents(1000, seed=10))
+    assert time.perf_counter() - start < 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1), style=st.sampled_from(STYLES))
+def test_when_the_seed_is_random_then_offsets_stay_valid(seed, style):
+    for d in generate_documents(3, seed=seed, styles=[style]):
+        _assert_spans_valid(d["text"], d["spans"])
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def _invoke(args: list[str]):
+    return CliRunner().invoke(cli, ["ner", "synth", *args], catch_exceptions=False)
+
+
+def test_when_synth_runs_then_it_writes_spans_jsonl(tmp_path):
+    out = tmp_path / "synth.jsonl"
+    result = _invoke(["--n", "25", "--seed", "4", "--style", "email", "--style", "form", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows == list(generate_documents(25, seed=4, styles=["email", "form"]))
+    assert {r["style"] for r in rows} == {"email", "form"}
+    assert not [p for p in tmp_path.iterdir() if p.name != "synth.jsonl"], "temp file left behind"
+
+
+def test_when_the_output_exists_then_synth_refuses_unless_overwrite(tmp_path):
+    out = tmp_path / "synth.jsonl"
+    out.write_text("keep me\n", encoding="utf-8")
+    refused = _invoke(["--n", "3", "--out", str(out)])
+    assert refused.exit_code == 1
+    assert "exists" in refused.output and "--overwrite" in refused.output
+    assert out.read_text(encoding="utf-8") == "keep me\n"
+    replaced = _invoke(["--n", "3", "--out", str(out), "--overwrite"])
+    assert replaced.exit_code == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "message"),
+    [
+        (["--n", "3", "--style", "poem"], 2, "poem"),
+        (["--n", "-2"], 2, "-2"),
+        (["--n", "3"], 2, "--out"),
+    ],
+)
+def test_when_options_are_invalid_then_synth_exits_with_usage_error(tmp_path, args, exit_code, message):
+    full = [*args, "--out", str(tmp_path / "x.jsonl")] if "--out" not in message else args
+    result = _invoke(full)
+    assert result.exit_code == exit_code
+    assert message in result.output
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_when_the_output_directory_is_missing_then_synth_fails_cleanly(tmp_path):
+    result = _invoke(["--n", "3", "--out", str(tmp_path / "missing" / "x.jsonl")])
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+
+
+def test_when_help_is_asked_then_it_ends_with_an_example():
+    result = _invoke(["--help"])
+    assert result.exit_code == 0
+    assert result.output.strip().splitlines()[-1].strip().startswith("Example: deid ner synth")
+
+
+def test_when_the_cli_lists_styles_then_they_match_the_generator():
+    from deid.cli import ner_synth
+
+    assert ner_synth._STYLES == STYLES
+
+
+# ------------------------------------------------------------------ shipped sample corpus
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    parquet = pd.read_parquet(SAMPLES / "notes.parquet")
+    csv = pd.read_csv(SAMPLES / "notes.csv", dtype=str, keep_default_na=False)
+    with open(SAMPLES / "notes.gold.jsonl", encoding="utf-8") as fh:
+        gold = [json.loads(line) for line in fh]
+    return parquet, csv, gold
+
+
+def test_when_reading_the_sample_then_parquet_and_csv_hold_the_same_rows(sample):
+    parquet, csv, _ = sample
+    columns = ["id", "patient_id", "created_at", "department", "priority", "note", "comment"]
+    assert list(parquet.columns) == columns and list(csv.columns) == columns
+    assert 250 <= len(parquet) == len(csv)
+    assert parquet["patient_id"].nunique() >= 40
+    assert parquet["comment"].isna().any()
+    for col in ("id", "patient_id", "department", "note"):
+        assert parquet[col].tolist() == csv[col].tolist(), col
+    assert parquet["priority"].astype(str).tolist() == csv["priority"].tolist()
+    assert parquet["comment"].fillna("").tolist() == csv["comment"].tolist()
+    assert pd.to_datetime(csv["created_at"]).tolist() == parquet["created_at"].tolist()
+
+
+def test_when_reading_the_sample_gold_then_spans_match_the_parquet_cells(sample):
+    parquet, _, gold = sample
+    cells = {(r.id, col): getattr(r, col) for r in parquet.itertuples() for col in ("note", "comment")}
+    expected = {k for k, v in cells.items() if isinstance(v, str) and v}
+    assert {(g["id"], g["column"]) for g in gold} == expected
+    for g in gold:
+        assert g["text"] == cells[(g["id"], g["column"])]
+        _assert_spans_valid(g["text"], g["spans"])
+
+
+@pytest.mark.parametrize("label", PATTERN_LABELS)
+def test_when_reading_the_sample_gold_then_pattern_pii_is_present(sample, label):
+    _, _, gold = sample
+    counts = Counter(s["label"] for g in gold for s in g["spans"])
+    assert counts[label] >= 5
+
+
+def test_when_the_sample_is_rebuilt_then_it_is_byte_identical(tmp_path):
+    import faker
+
+    made_with = re.search(r"with Faker (\S+)\.", (SAMPLES / "README.md").read_text(encoding="utf-8"))
+    assert made_with
+    if made_with.group(1) != faker.VERSION:
+        pytest.skip(f"samples made with Faker {made_with.group(1)}, installed {faker.VERSION}")
+    spec = importlib.util.spec_from_file_location("make_sample", ROOT / "scripts" / "make_sample.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write_sample(tmp_path, rows=300, patients=60, seed=20240501)
+    for name in ("notes.csv", "notes.gold.jsonl", "README.md"):
+        assert (tmp_path / name).read_bytes() == (SAMPLES / name).read_bytes(), name
