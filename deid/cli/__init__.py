@@ -96,8 +96,9 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # Third-party loggers are noisy at INFO and some print inputs at DEBUG; keep them at WARNING.
+    # Presidio warns about every recognizer of other languages it skips; keep it to errors.
     for name in ("presidio-analyzer", "presidio-anonymizer", "transformers", "urllib3", "filelock", "httpx"):
-        logging.getLogger(name).setLevel(logging.WARNING if verbose < 3 else logging.INFO)
+        logging.getLogger(name).setLevel(logging.ERROR if verbose < 3 else logging.INFO)
 
 
 @click.group(

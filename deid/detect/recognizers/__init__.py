@@ -1,0 +1,21 @@
+"""deid's own Presidio recognizers, one module each, registered by name in :data:`DEID_RECOGNIZERS`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from presidio_analyzer import EntityRecognizer
+
+from deid.detect.recognizers.pager import PagerRecognizer
+from deid.detect.recognizers.record_number import RecordNumberRecognizer
+from deid.detect.recognizers.short_year import ShortYearRecognizer
+from deid.detect.recognizers.us_phone import UsPhoneRecognizer
+
+DEID_RECOGNIZERS: dict[str, Callable[[str], EntityRecognizer]] = {
+    "UsPhoneRecognizer": lambda language: UsPhoneRecognizer(supported_language=language),
+    "PagerRecognizer": lambda language: PagerRecognizer(supported_language=language),
+    "RecordNumberRecognizer": lambda language: RecordNumberRecognizer(supported_language=language),
+    "ShortYearRecognizer": lambda language: ShortYearRecognizer(supported_language=language),
+}
+
+__all__ = ["DEID_RECOGNIZERS", "PagerRecognizer", "RecordNumberRecognizer", "ShortYearRecognizer", "UsPhoneRecognizer"]

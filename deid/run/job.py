@@ -1,0 +1,409 @@
+"""A whole job: plan shards, skip committed ones on resume, process the rest, write manifest and report.
+
+Output layout of ``redact`` (OUTPUT is a directory, as Spark writes it)::
+
+    OUTPUT/part-00000.parquet ...   the transformed rows, in input order (read the folder as one table)
+    OUTPUT/_manifest.json           input/config digests, model ids, key fingerprint, per-shard counts and digests
+    OUTPUT/_report.json             counts per column and entity type, rejects by reason, timings
+    OUTPUT/_rejects.jsonl           one line per rejected row: row number, id, column, reason (never cell content)
+
+(the leading underscore makes pandas, pyarrow and Spark skip these files when reading OUTPUT)
+
+``detect`` writes one spans-JSONL file; its manifest, report and rejects sit beside it
+(``OUTPUT.manifest.json``...) and its parts are staged in ``OUTPUT.deid-parts/`` until the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from deid.config import DeidConfig
+from deid.errors import DeidError, InputError, OutputError
+from deid.io.readers import ReadOptions, Reader, detect_format, open_reader
+from deid.io.shard import Reject, Shard
+from deid.io.writers import commit_file, sha256_file, temp_name, write_json_atomic, write_lines_atomic
+from deid.run.local import default_workers, run_local
+from deid.run.manifest import MANIFEST_NAME, Manifest, base_header, model_ids
+from deid.run.progress import Progress
+from deid.run.task import Mode, ShardResult, ShardTask
+from deid.transform.keys import load_key
+
+logger = logging.getLogger(__name__)
+
+
+REPORT_NAME = "_report.json"
+REJECTS_NAME = "_rejects.jsonl"
+
+
+class JobInterrupted(DeidError):
+    """SIGINT or SIGTERM arrived; committed shards are kept."""
+
+
+@dataclass
+class JobSpec:
+    """What to run.
+
+    Attributes:
+        mode: ``redact`` (transform and write the table) or ``detect`` (write spans JSONL).
+        input: input file.
+        output: output directory (redact) or file (detect).
+        text_columns: the free-text columns.
+        config: the validated configuration.
+        id_column: row id column, or ``None`` (row numbers are used).
+        subject_column: subject column for date shifting, or ``None``.
+        input_format: ``parquet|csv|jsonl`` or ``None`` (from the extension).
+        output_format: for redact; ``None`` keeps the input format.
+        workers: processes; ``None`` uses every core.
+        resume: continue an interrupted run in ``output``.
+        overwrite: replace an existing output.
+        delimiter: CSV delimiter.
+        show_progress: progress bar on a terminal / log lines otherwise.
+    """
+
+    mode: Mode
+    input: Path
+    output: Path
+    text_columns: tuple[str, ...]
+    config: DeidConfig
+    id_column: str | None = None
+    subject_column: str | None = None
+    input_format: str | None = None
+    output_format: str | None = None
+    workers: int | None = None
+    resume: bool = False
+    overwrite: bool = False
+    delimiter: str = ","
+    show_progress: bool = True
+
+
+@dataclass
+class RunReport:
+    """What a run did. Holds counts only, never a detected value."""
+
+    mode: str
+    input: str
+    output: str
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    entities: dict[str, dict[str, int]] = field(default_factory=dict)
+    null_cells: dict[str, int] = field(default_factory=dict)
+    score_histogram: dict[str, list[int]] = field(default_factory=dict)
+    chars: int = 0
+    shards_total: int = 0
+    shards_resumed: int = 0
+    workers: int = 1
+    elapsed_s: float = 0.0
+    rows_per_s: float = 0.0
+    chars_per_s: float = 0.0
+    throughput: list[dict[str, float]] = field(default_factory=list)
+    key_fingerprint: str | None = None
+    config_sha256: str = ""
+    input_sha256: str = ""
+    models: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The _report.json form."""
+        return asdict(self)
+
+
+def _check_output(spec: JobSpec, final: Path, work: Path) -> None:
+    if final.resolve() == spec.input.resolve() or spec.input.resolve().is_relative_to(work.resolve()):
+        raise OutputError(f"{final}: the output must not be the input or contain it")
+    exists = final.exists() or (work != final and work.exists())
+    if not exists:
+        return
+    if spec.resume:
+        return
+    if not spec.overwrite:
+        raise OutputError(f"{final}: already exists: use --overwrite to replace it or --resume to continue it")
+    if spec.mode == "redact":
+        if final.is_file():
+            raise OutputError(f"{final}: is a file; the output of 'redact' is a directory")
+        if any(final.iterdir()) and not (final / MANIFEST_NAME).exists():
+            raise OutputError(f"{final}: not empty and not a deid output: refusing to delete it")
+        shutil.rmtree(final)
+    else:
+        if final.is_dir():
+            raise OutputError(f"{final}: is a directory; the output of 'detect' is a file")
+        for path in (final, *_detect_siblings(final).values()):
+            if path.is_file():
+                path.unlink()
+        if work.exists():
+            shutil.rmtree(work)
+
+
+def _detect_siblings(final: Path) -> dict[str, Path]:
+    return {
+        "manifest": final.with_name(final.name + ".manifest.json"),
+        "report": final.with_name(final.name + ".report.json"),
+        "rejects": final.with_name(final.name + ".rejects.jsonl"),
+    }
+
+
+def _input_digest(path: Path) -> str:
+    return sha256_file(path)
+
+
+class _IdChecker:
+    """Rejects rows without an id and rows whose id was seen before (in this run, all shards)."""
+
+    def __init__(self, column: str | None) -> None:
+        self.column = column
+        self._seen: dict[bytes, int] = {}
+
+    def check(self, shard: Shard) -> Shard:
+        if self.column is None:
+            return shard
+        bad: dict[int, Reject] = {}
+        for position, value in enumerate(shard.column(self.column)):
+            row = shard.row_numbers[position]
+            if value is None or (isinstance(value, str) and not value.strip()):
+                bad[position] = Reject(row, "missing id", self.column, None)
+                continue
+            key = hashlib.blake2b(repr(value).encode("utf-8", "surrogateescape"), digest_size=8).digest()
+            first = self._seen.setdefault(key, row)
+            if first != row:
+                bad[position] = Reject(row, f"duplicate id (first seen at row {first})", self.column, _id(value))
+        return shard.without_rows(set(bad), list(bad.values()))
+
+
+def _id(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+class _Signals:
+    """Turn SIGINT/SIGTERM into :class:`JobInterrupted` in the main process, and restore on exit."""
+
+    def __enter__(self) -> _Signals:
+        self._old: dict[int, Any] = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread (e.g. inside a test runner thread)
+                pass
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        raise JobInterrupted(
+            f"interrupted by {signal.Signals(signum).name}: committed shards are kept; run the same command "
+            "with --resume to continue"
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._old.items():
+            signal.signal(signum, handler)
+
+
+def run_job(spec: JobSpec) -> RunReport:
+    """Run a redact or detect job.
+
+    Raises:
+        InputError: the input cannot be read as asked.
+        OutputError: the output exists, cannot be written, or cannot be resumed.
+        KeyError_: the policy needs a key and none is set.
+        JobInterrupted: SIGINT/SIGTERM (the run can be resumed).
+    """
+    started = time.perf_counter()
+    config = spec.config
+    input_format = detect_format(spec.input, spec.input_format)
+    output_format = spec.output_format or input_format
+    if spec.mode == "detect":
+        output_format = "jsonl"
+    final = spec.output
+    work = final if spec.mode == "redact" else final.with_name(final.name + ".deid-parts")
+    options = ReadOptions(
+        text_columns=spec.text_columns,
+        id_column=spec.id_column,
+        subject_column=spec.subject_column,
+        shard_size=config.run.shard_size,
+        max_text_chars=config.run.max_text_chars,
+        delimiter=spec.delimiter,
+    )
+    if len(set(spec.text_columns)) != len(spec.text_columns):
+        raise InputError(spec.input, "a text column is named twice")
+    if not spec.text_columns:
+        raise InputError(spec.input, "no text column given (use --text-column)")
+    reader = open_reader(spec.input, options, input_format)
+    key = load_key(config.key, required=spec.mode == "redact" and config.policy.needs_key())
+    _check_output(spec, final, work)
+    if spec.mode == "detect" and spec.resume and final.exists() and not work.exists():
+        raise OutputError(f"{final}: this detection run is already complete (use --overwrite to run it again)")
+
+    header = base_header(
+        mode=spec.mode,
+        input={"name": spec.input.name, "format": input_format, "sha256": _input_digest(spec.input), "bytes": spec.input.stat().st_size},
+        config_sha256=config.digest(),
+        key_fingerprint=key.fingerprint if key is not None and spec.mode == "redact" else None,
+        text_columns=list(spec.text_columns),
+        id_column=spec.id_column,
+        subject_column=spec.subject_column,
+        output_format=output_format,
+        shard_size=config.run.shard_size,
+        models=model_ids(config),
+    )
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        for stale in work.glob(".*.deid-tmp-*"):
+            stale.unlink()
+    except OSError as exc:
+        raise OutputError(f"{work}: cannot create the output ({exc.strerror or exc})") from None
+    manifest_path = work / MANIFEST_NAME
+    if spec.resume and manifest_path.exists():
+        manifest = Manifest.load(manifest_path)
+        manifest.check_resumable(header)
+        if manifest.complete and spec.mode == "redact":
+            logger.info("%s: the run is already complete; nothing to do", final)
+        _drop_unverified(manifest, work)
+    else:
+        manifest = Manifest(manifest_path, header)
+    manifest.complete = False
+    try:
+        manifest.write()
+    except OSError as exc:
+        raise OutputError(f"{work}: cannot write the manifest ({exc.strerror or exc})") from None
+
+    workers = spec.workers or default_workers()
+    task = ShardTask(
+        mode=spec.mode,
+        config=config,
+        text_columns=spec.text_columns,
+        id_column=spec.id_column,
+        subject_column=spec.subject_column,
+        parts_dir=work,
+        output_format=output_format,
+        key=key,
+        delimiter=spec.delimiter,
+    )
+    report = RunReport(
+        mode=spec.mode,
+        input=spec.input.name,
+        output=final.name,
+        workers=workers,
+        key_fingerprint=header["key_fingerprint"],
+        config_sha256=header["config_sha256"],
+        input_sha256=header["input"]["sha256"],
+        models=header["models"],
+    )
+    rejects_dir = work / "_rejects"
+    total_rows = getattr(reader, "num_rows", None)
+    progress = Progress(total_rows, enabled=spec.show_progress)
+    done_before = set(manifest.shards)
+    report.shards_resumed = len(done_before)
+
+    def shards_to_run() -> Iterator[Shard]:
+        ids = _IdChecker(spec.id_column)
+        for shard in reader.shards():
+            shard = ids.check(shard)
+            report.shards_total += 1
+            if shard.index in done_before:
+                progress.advance(manifest.shards[shard.index]["rows_in"], 0)
+                continue
+            yield shard
+
+    def on_result(result: ShardResult) -> None:
+        if result.rejects:
+            rejects_dir.mkdir(exist_ok=True)
+            write_lines_atomic(
+                rejects_dir / f"part-{result.index:05d}.jsonl",
+                [json.dumps(r.to_json(), ensure_ascii=False, default=str) for r in result.rejects],
+            )
+        manifest.add_shard(result.manifest_entry())
+        progress.advance(result.rows_in, result.chars)
+        report.throughput.append({"t": round(time.perf_counter() - started, 3), "rows": result.rows_in})
+
+    try:
+        with _Signals(), progress:
+            run_local(shards_to_run(), task, workers, on_result)
+    except OSError as exc:
+        raise OutputError(f"{work}: writing failed ({exc.strerror or exc}); committed shards are kept, fix and --resume") from None
+
+    _finish(spec, manifest, work, final, rejects_dir, report, started)
+    return report
+
+
+def _drop_unverified(manifest: Manifest, work: Path) -> None:
+    """Forget committed shards whose part file is missing or altered (they are redone)."""
+    for index, entry in list(manifest.shards.items()):
+        part = work / entry["part"]
+        if not part.is_file() or sha256_file(part) != entry["sha256"]:
+            logger.warning("shard %d: part file missing or changed; it will be processed again", index)
+            del manifest.shards[index]
+
+
+def _finish(
+    spec: JobSpec, manifest: Manifest, work: Path, final: Path, rejects_dir: Path, report: RunReport, started: float
+) -> None:
+    entries = [manifest.shards[i] for i in sorted(manifest.shards)]
+    reasons: Counter[str] = Counter()
+    for entry in entries:
+        report.rows_in += entry["rows_in"]
+        report.rows_out += entry["rows_out"]
+        report.rows_rejected += entry["rows_rejected"]
+        reasons.update(entry["rejected_by_reason"])
+        report.chars += entry["chars"]
+        for column, counts in entry["entities"].items():
+            target = report.entities.setdefault(column, {})
+            for entity, n in counts.items():
+                target[entity] = target.get(entity, 0) + n
+        for column, n in entry["null_cells"].items():
+            report.null_cells[column] = report.null_cells.get(column, 0) + n
+        for entity, bins in entry["score_histogram"].items():
+            target_bins = report.score_histogram.setdefault(entity, [0] * len(bins))
+            for i, n in enumerate(bins):
+                target_bins[i] += n
+    report.rejected_by_reason = dict(sorted(reasons.items()))
+    report.entities = {c: dict(sorted(v.items())) for c, v in report.entities.items()}
+    if report.rows_in != report.rows_out + report.rows_rejected:  # pragma: no cover - an invariant
+        raise DeidError("internal error: rows in != rows out + rows rejected")
+
+    reject_lines: list[str] = []
+    for entry in entries:
+        path = rejects_dir / f"part-{entry['index']:05d}.jsonl"
+        if entry["rows_rejected"] and path.is_file():
+            reject_lines.extend(path.read_text(encoding="utf-8").splitlines())
+    manifest.complete = True
+    if spec.mode == "redact":
+        if reject_lines:
+            write_lines_atomic(work / REJECTS_NAME, reject_lines)
+        manifest.write()
+        report_path = work / REPORT_NAME
+    else:
+        siblings = _detect_siblings(final)
+        tmp = temp_name(final)
+        with open(tmp, "wb") as out:
+            for entry in entries:
+                with open(work / entry["part"], "rb") as part:
+                    shutil.copyfileobj(part, out)
+        commit_file(tmp, final)
+        if reject_lines:
+            write_lines_atomic(siblings["rejects"], reject_lines)
+        manifest.path = siblings["manifest"]
+        manifest.write()
+        shutil.rmtree(work)
+        report_path = siblings["report"]
+    if rejects_dir.exists():
+        shutil.rmtree(rejects_dir)
+    report.elapsed_s = round(time.perf_counter() - started, 3)
+    processed_rows = sum(t["rows"] for t in report.throughput)
+    report.rows_per_s = round(processed_rows / report.elapsed_s, 2) if report.elapsed_s else 0.0
+    report.chars_per_s = round(report.chars / report.elapsed_s, 1) if report.elapsed_s else 0.0
+    write_json_atomic(report_path, report.to_json())
+    if report.rows_rejected:
+        print(
+            f"deid: {report.rows_rejected} row(s) rejected, see {REJECTS_NAME if spec.mode == 'redact' else siblings['rejects'].name}",
+            file=sys.stderr,
+        )
