@@ -24,7 +24,15 @@ from deid.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 # Pattern recognizers of deid that run beside Presidio's own.
-DEFAULT_DEID_RECOGNIZERS = ("UsPhoneRecognizer", "PagerRecognizer", "RecordNumberRecognizer", "ShortYearRecognizer")
+DEFAULT_DEID_RECOGNIZERS = (
+    "UsPhoneRecognizer",
+    "PagerRecognizer",
+    "RecordNumberRecognizer",
+    "ShortYearRecognizer",
+    "AgeRecognizer",
+    "ZipCodeRecognizer",
+    "NumericDateRecognizer",
+)
 # spaCy's OntoNotes labels -> Presidio entity types; the labels that are not personal data are ignored.
 SPACY_ENTITY_MAPPING = {
     "PERSON": "PERSON",

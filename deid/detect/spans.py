@@ -4,8 +4,9 @@ Merge rule (deterministic, leak-safe): spans that overlap are merged into one sp
 union, because dropping the loser of an overlap could leave part of a value in clear text. The
 merged span takes the entity type, score and recognizer of its best member: a structured type
 (e-mail, phone, card, IBAN, SSN, IP, URL, identifiers: found by validated patterns) before a
-linguistic one (PERSON, LOCATION, DATE_TIME...: found by NER), then the highest score, then the
-longest, then entity type name, then recognizer name. Spans of the same entity type separated only
+linguistic one (PERSON, LOCATION, DATE_TIME...), then a pattern recognizer's finding before a
+statistical NER model's (a pattern fires on explicit evidence: "age 93", "Zip: 96348"), then the
+highest score, then the longest, then entity type name, then recognizer name. Spans of the same entity type separated only
 by spaces or tabs (``John`` ``Smith``) are joined as well, so that a name is transformed as one value.
 """
 
@@ -53,10 +54,14 @@ STRUCTURED_TYPES = frozenset(
 )  # fmt: skip
 
 
-def _rank(span: Span) -> tuple[int, float, int, str, str]:
+NER_RECOGNIZERS = frozenset({"SpacyRecognizer", "TransformerNerRecognizer"})
+
+
+def _rank(span: Span) -> tuple[int, int, float, int, str, str]:
     # Sorted ascending, the best span comes first.
     linguistic = 0 if span.entity_type in STRUCTURED_TYPES else 1
-    return (linguistic, -span.score, -(span.end - span.start), span.entity_type, span.recognizer)
+    statistical = 1 if span.recognizer in NER_RECOGNIZERS else 0
+    return (linguistic, statistical, -span.score, -(span.end - span.start), span.entity_type, span.recognizer)
 
 
 def merge_spans(spans: Iterable[Span], text: str | None = None) -> list[Span]:

@@ -6,16 +6,31 @@ from collections.abc import Callable
 
 from presidio_analyzer import EntityRecognizer
 
+from deid.detect.recognizers.age import AgeRecognizer
+from deid.detect.recognizers.numeric_date import NumericDateRecognizer
 from deid.detect.recognizers.pager import PagerRecognizer
 from deid.detect.recognizers.record_number import RecordNumberRecognizer
 from deid.detect.recognizers.short_year import ShortYearRecognizer
 from deid.detect.recognizers.us_phone import UsPhoneRecognizer
+from deid.detect.recognizers.zip_code import ZipCodeRecognizer
 
 DEID_RECOGNIZERS: dict[str, Callable[[str], EntityRecognizer]] = {
     "UsPhoneRecognizer": lambda language: UsPhoneRecognizer(supported_language=language),
     "PagerRecognizer": lambda language: PagerRecognizer(supported_language=language),
     "RecordNumberRecognizer": lambda language: RecordNumberRecognizer(supported_language=language),
     "ShortYearRecognizer": lambda language: ShortYearRecognizer(supported_language=language),
+    "AgeRecognizer": lambda language: AgeRecognizer(supported_language=language),
+    "ZipCodeRecognizer": lambda language: ZipCodeRecognizer(supported_language=language),
+    "NumericDateRecognizer": lambda language: NumericDateRecognizer(supported_language=language),
 }
 
-__all__ = ["DEID_RECOGNIZERS", "PagerRecognizer", "RecordNumberRecognizer", "ShortYearRecognizer", "UsPhoneRecognizer"]
+__all__ = [
+    "DEID_RECOGNIZERS",
+    "AgeRecognizer",
+    "NumericDateRecognizer",
+    "PagerRecognizer",
+    "RecordNumberRecognizer",
+    "ShortYearRecognizer",
+    "UsPhoneRecognizer",
+    "ZipCodeRecognizer",
+]
