@@ -249,14 +249,21 @@ class Detector:
 
 
 def _trim(spans: list[Span], text: str) -> list[Span]:
-    """Drop leading/trailing whitespace and stray punctuation from span boundaries."""
+    """Trim whitespace and stray punctuation from span edges and split spans at line breaks.
+
+    NER models sometimes run a name into the next line ("Jimenez\n\nSocial"); splitting keeps the
+    document's layout while every piece is still transformed.
+    """
     trimmed = []
     for span in spans:
-        start, end = span.start, span.end
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and (text[end - 1].isspace() or text[end - 1] in ",;"):
-            end -= 1
-        if end > start:
-            trimmed.append(Span(start, end, span.entity_type, span.score, span.recognizer))
+        piece_start = span.start
+        for piece_end in [*(i for i in range(span.start, span.end) if text[i] == "\n"), span.end]:
+            start, end = piece_start, piece_end
+            piece_start = piece_end + 1
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and (text[end - 1].isspace() or text[end - 1] in ",;"):
+                end -= 1
+            if end > start:
+                trimmed.append(Span(start, end, span.entity_type, span.score, span.recognizer))
     return trimmed

@@ -30,15 +30,13 @@ def _faker(locale: str, seed: int) -> Faker:
     return fake
 
 
-def _reshape(value: str, rng: random.Random, *, keep_prefix: int = 0) -> str:
-    """Same shape as ``value``: digits -> random digits, letters -> random letters of the same case."""
+def _reshape(value: str, rng: random.Random, *, letters: bool = True) -> str:
+    """Same shape as ``value``: digits -> random digits, letters (when ``letters``) -> random letters of the same case."""
     out = []
-    for i, ch in enumerate(value):
-        if i < keep_prefix:
-            out.append(ch)
-        elif ch.isdigit():
+    for ch in value:
+        if ch.isdigit():
             out.append(rng.choice(string.digits))
-        elif ch.isalpha() and ch.isascii():
+        elif letters and ch.isalpha() and ch.isascii():
             pool = string.ascii_uppercase if ch.isupper() else string.ascii_lowercase
             out.append(rng.choice(pool))
         else:
@@ -102,7 +100,7 @@ def _ip(value: str, fake: Faker, rng: random.Random) -> str:
 
 def _phone(value: str, fake: Faker, rng: random.Random) -> str:
     digits = [c for c in value if c.isdigit()]
-    out = _reshape(value, rng)
+    out = _reshape(value, rng, letters=False)  # "x4321", "ext." stay as written
     if len(digits) >= 10:
         # North American form: keep a leading country code, plausible area code, 555-01xx line range.
         chars = list(out)

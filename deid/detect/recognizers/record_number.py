@@ -10,7 +10,7 @@ from __future__ import annotations
 from presidio_analyzer import Pattern, PatternRecognizer
 
 _LABEL = (
-    r"(?:mrn|mr\s?#|medical\s+record(?:\s+(?:no|number))?|patient\s+(?:id|number|no)|pt\s+id|"
+    r"(?:mrn|mr\s?#|medical\s+record(?:\s+(?:no|number))?|patient\s+(?:id|number|no)|pt\s+id|unit\s+(?:no|number)|"
     r"acct|account(?:\s+(?:no|number))?|member\s+(?:id|no|number)|policy\s+(?:no|number)|"
     r"driver'?s?\s+licen[cs]e(?:\s+(?:no|number))?|dl|passport(?:\s+(?:no|number))?|"
     r"ssn|social\s+security(?:\s+(?:no|number))?|case\s+(?:no|number|id)|claim\s+(?:no|number|id))"
