@@ -32,6 +32,7 @@ DEFAULT_DEID_RECOGNIZERS = (
     "AgeRecognizer",
     "ZipCodeRecognizer",
     "NumericDateRecognizer",
+    "TextDateRecognizer",
 )
 # spaCy's OntoNotes labels -> Presidio entity types; the labels that are not personal data are ignored.
 SPACY_ENTITY_MAPPING = {

@@ -274,3 +274,18 @@ def test_when_input_is_empty_parquet_then_error(tmp_path: Path) -> None:
     pq.write_table(pa.table({"id": pa.array([], pa.string()), "note": pa.array([], pa.string())}), source)
     result = run_cli(["redact", str(source), str(tmp_path / "o"), "--text-column", "note"])
     assert result.exit_code == 1 and "no data rows" in result.output
+
+
+def test_when_sample_redacted_with_patterns_only_then_output_matches_golden_file(tmp_path: Path) -> None:
+    """Golden end-to-end redaction (patterns only, so it does not move when the model is retrained).
+
+    Regenerate after an intended change with:
+    deid redact tests/data/golden/input.parquet OUT --text-column note --text-column comment --id-column id
+    --config configs/patterns-only.yaml --output-format jsonl  (then copy OUT/part-00000.jsonl)
+    """
+    golden = REPO / "tests" / "data" / "golden"
+    out = tmp_path / "out"
+    args = ["redact", str(golden / "input.parquet"), str(out), "--text-column", "note", "--text-column", "comment"]
+    args += ["--id-column", "id", "--config", str(REPO / "configs" / "patterns-only.yaml"), "--output-format", "jsonl"]
+    assert run_cli([*args, "--workers", "1", "--no-progress"]).exit_code == 0
+    assert (out / "part-00000.jsonl").read_text() == (golden / "expected.patterns-only.jsonl").read_text()
