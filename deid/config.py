@@ -218,6 +218,17 @@ class RunConfig(_Strict):
     )
 
 
+class RoutingConfig(_Strict):
+    """Sensitivity routing: the tier taxonomy, the policy per tier and how the output is partitioned."""
+
+    tiers: str = Field("configs/tiers.yaml", description="tier taxonomy YAML (names, definitions, min_confidence)")
+    column: str = Field("sensitivity", description="output column holding the tier (and <column>_score)")
+    policies: dict[str, PolicyConfig] = Field(
+        default_factory=dict, description="policy per tier; a tier without one uses the top-level policy"
+    )
+    partition: bool = Field(True, description="write each tier to OUTPUT/<column>=<tier>/")
+
+
 class DeidConfig(_Strict):
     """The whole configuration of a job."""
 
@@ -225,6 +236,18 @@ class DeidConfig(_Strict):
     policy: PolicyConfig = PolicyConfig()
     key: KeyConfig = KeyConfig()
     run: RunConfig = RunConfig()
+    routing: RoutingConfig = RoutingConfig()
+
+    def policy_for_tier(self, tier: str | None) -> PolicyConfig:
+        """The policy of ``tier`` (the top-level policy when routing is off or the tier has none)."""
+        if tier is None:
+            return self.policy
+        return self.routing.policies.get(tier, self.policy)
+
+    def needs_key(self, routed: bool = False) -> bool:
+        """Whether the policy (and, when ``routed``, any tier policy) uses keyed operators."""
+        policies = [self.policy, *(self.routing.policies.values() if routed else [])]
+        return any(p.needs_key() for p in policies)
 
     def digest(self) -> str:
         """A stable sha256 of the resolved configuration (recorded in manifests)."""

@@ -101,6 +101,15 @@ class Shard:
         records = [self.records[i] for i in keep]  # type: ignore[index]
         return Shard(self.index, records=records, row_numbers=row_numbers, rejects=all_rejects)
 
+    def select(self, positions: Sequence[int]) -> Shard:
+        """A copy with only the rows at ``positions`` (0-based, in that order) and no rejects."""
+        row_numbers = [self.row_numbers[i] for i in positions]
+        if self.table is not None:
+            table = self.table.take(pa.array(list(positions), type=pa.int64()))
+            return Shard(self.index, table=table, row_numbers=row_numbers)
+        records = [self.records[i] for i in positions]  # type: ignore[index]
+        return Shard(self.index, records=records, row_numbers=row_numbers)
+
     def to_table(self) -> pa.Table:
         """The rows as an Arrow table."""
         if self.table is not None:

@@ -29,13 +29,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from deid.config import DeidConfig
-from deid.errors import DeidError, InputError, OutputError
+from deid.config import DeidConfig, resolve_path
+from deid.errors import ConfigError, DeidError, InputError, OutputError
 from deid.io.readers import ReadOptions, Reader, detect_format, open_reader
 from deid.io.shard import Reject, Shard
 from deid.io.writers import commit_file, sha256_file, temp_name, write_json_atomic, write_lines_atomic
 from deid.run.local import default_workers, run_local
-from deid.run.manifest import MANIFEST_NAME, Manifest, base_header, model_ids
+from deid.run.manifest import MANIFEST_NAME, Manifest, base_header, model_fingerprint, model_ids
 from deid.run.progress import Progress
 from deid.run.task import Mode, ShardResult, ShardTask
 from deid.transform.keys import load_key
@@ -56,7 +56,8 @@ class JobSpec:
     """What to run.
 
     Attributes:
-        mode: ``redact`` (transform and write the table) or ``detect`` (write spans JSONL).
+        mode: ``redact`` (transform and write the table), ``detect`` (write spans JSONL) or
+            ``route`` (classify and partition only).
         input: input file.
         output: output directory (redact) or file (detect).
         text_columns: the free-text columns.
@@ -70,6 +71,8 @@ class JobSpec:
         overwrite: replace an existing output.
         delimiter: CSV delimiter.
         show_progress: progress bar on a terminal / log lines otherwise.
+        router: a sensitivity classifier directory: adds the tier column, applies the tier's
+            policy and partitions the output by tier.
     """
 
     mode: Mode
@@ -86,6 +89,7 @@ class JobSpec:
     overwrite: bool = False
     delimiter: str = ","
     show_progress: bool = True
+    router: Path | None = None
 
 
 @dataclass
@@ -102,6 +106,8 @@ class RunReport:
     entities: dict[str, dict[str, int]] = field(default_factory=dict)
     null_cells: dict[str, int] = field(default_factory=dict)
     score_histogram: dict[str, list[int]] = field(default_factory=dict)
+    tiers: dict[str, int] = field(default_factory=dict)
+    entities_by_tier: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     chars: int = 0
     shards_total: int = 0
     shards_resumed: int = 0
@@ -130,7 +136,7 @@ def _check_output(spec: JobSpec, final: Path, work: Path) -> None:
         return
     if not spec.overwrite:
         raise OutputError(f"{final}: already exists: use --overwrite to replace it or --resume to continue it")
-    if spec.mode == "redact":
+    if spec.mode != "detect":
         if final.is_file():
             raise OutputError(f"{final}: is a file; the output of 'redact' is a directory")
         if any(final.iterdir()) and not (final / MANIFEST_NAME).exists():
@@ -224,7 +230,7 @@ def run_job(spec: JobSpec) -> RunReport:
     if spec.mode == "detect":
         output_format = "jsonl"
     final = spec.output
-    work = final if spec.mode == "redact" else final.with_name(final.name + ".deid-parts")
+    work = final.with_name(final.name + ".deid-parts") if spec.mode == "detect" else final
     options = ReadOptions(
         text_columns=spec.text_columns,
         id_column=spec.id_column,
@@ -238,7 +244,21 @@ def run_job(spec: JobSpec) -> RunReport:
     if not spec.text_columns:
         raise InputError(spec.input, "no text column given (use --text-column)")
     reader = open_reader(spec.input, options, input_format)
-    key = load_key(config.key, required=spec.mode == "redact" and config.policy.needs_key())
+    routed = spec.router is not None
+    key = load_key(config.key, required=spec.mode == "redact" and config.needs_key(routed))
+    tiers = None
+    if routed:
+        from deid.classify.tiers import load_tiers
+
+        assert spec.router is not None
+        if not (spec.router.is_dir() and any(spec.router.iterdir())):
+            raise InputError(spec.router, "router model directory not found")
+        tiers = load_tiers(resolve_path(config.routing.tiers))
+        unknown = sorted(set(config.routing.policies) - set(tiers.names))
+        if unknown:
+            raise ConfigError(f"routing.policies: {unknown} are not tiers ({', '.join(tiers.names)})")
+        if config.routing.column in reader.columns:
+            raise InputError(spec.input, f"the input already has a column '{config.routing.column}' (set routing.column)")
     _check_output(spec, final, work)
     if spec.mode == "detect" and spec.resume and final.exists() and not work.exists():
         raise OutputError(f"{final}: this detection run is already complete (use --overwrite to run it again)")
@@ -248,6 +268,7 @@ def run_job(spec: JobSpec) -> RunReport:
         input={"name": spec.input.name, "format": input_format, "sha256": _input_digest(spec.input), "bytes": spec.input.stat().st_size},
         config_sha256=config.digest(),
         key_fingerprint=key.fingerprint if key is not None and spec.mode == "redact" else None,
+        router=model_fingerprint(spec.router) if spec.router is not None else None,
         text_columns=list(spec.text_columns),
         id_column=spec.id_column,
         subject_column=spec.subject_column,
@@ -265,7 +286,7 @@ def run_job(spec: JobSpec) -> RunReport:
     if spec.resume and manifest_path.exists():
         manifest = Manifest.load(manifest_path)
         manifest.check_resumable(header)
-        if manifest.complete and spec.mode == "redact":
+        if manifest.complete and spec.mode != "detect":
             logger.info("%s: the run is already complete; nothing to do", final)
         _drop_unverified(manifest, work)
     else:
@@ -287,6 +308,8 @@ def run_job(spec: JobSpec) -> RunReport:
         output_format=output_format,
         key=key,
         delimiter=spec.delimiter,
+        router=spec.router,
+        tiers=tiers,
     )
     report = RunReport(
         mode=spec.mode,
@@ -338,8 +361,8 @@ def run_job(spec: JobSpec) -> RunReport:
 def _drop_unverified(manifest: Manifest, work: Path) -> None:
     """Forget committed shards whose part file is missing or altered (they are redone)."""
     for index, entry in list(manifest.shards.items()):
-        part = work / entry["part"]
-        if not part.is_file() or sha256_file(part) != entry["sha256"]:
+        parts = [work / p["path"] for p in entry["parts"]]
+        if not all(p.is_file() and sha256_file(p) == e["sha256"] for p, e in zip(parts, entry["parts"], strict=True)):
             logger.warning("shard %d: part file missing or changed; it will be processed again", index)
             del manifest.shards[index]
 
@@ -361,6 +384,13 @@ def _finish(
                 target[entity] = target.get(entity, 0) + n
         for column, n in entry["null_cells"].items():
             report.null_cells[column] = report.null_cells.get(column, 0) + n
+        for tier, n in entry["tiers"].items():
+            report.tiers[tier] = report.tiers.get(tier, 0) + n
+        for tier, columns in entry["entities_by_tier"].items():
+            for column, counts in columns.items():
+                target = report.entities_by_tier.setdefault(tier, {}).setdefault(column, {})
+                for entity, n in counts.items():
+                    target[entity] = target.get(entity, 0) + n
         for entity, bins in entry["score_histogram"].items():
             target_bins = report.score_histogram.setdefault(entity, [0] * len(bins))
             for i, n in enumerate(bins):
@@ -376,7 +406,7 @@ def _finish(
         if entry["rows_rejected"] and path.is_file():
             reject_lines.extend(path.read_text(encoding="utf-8").splitlines())
     manifest.complete = True
-    if spec.mode == "redact":
+    if spec.mode != "detect":
         if reject_lines:
             write_lines_atomic(work / REJECTS_NAME, reject_lines)
         manifest.write()
@@ -386,7 +416,7 @@ def _finish(
         tmp = temp_name(final)
         with open(tmp, "wb") as out:
             for entry in entries:
-                with open(work / entry["part"], "rb") as part:
+                with open(work / entry["parts"][0]["path"], "rb") as part:
                     shutil.copyfileobj(part, out)
         commit_file(tmp, final)
         if reject_lines:
@@ -404,6 +434,6 @@ def _finish(
     write_json_atomic(report_path, report.to_json())
     if report.rows_rejected:
         print(
-            f"deid: {report.rows_rejected} row(s) rejected, see {REJECTS_NAME if spec.mode == 'redact' else siblings['rejects'].name}",
+            f"deid: {report.rows_rejected} row(s) rejected, see {REJECTS_NAME if spec.mode != "detect" else siblings['rejects'].name}",
             file=sys.stderr,
         )

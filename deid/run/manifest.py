@@ -32,6 +32,7 @@ RESUME_KEYS = (
     "output_format",
     "shard_size",
     "models",
+    "router",
 )
 
 

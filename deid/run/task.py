@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from deid.config import DeidConfig
 from deid.detect.spans import Span
@@ -19,7 +19,10 @@ from deid.io.shard import Reject, Shard
 from deid.io.writers import EXTENSIONS, commit_file, sha256_file, temp_name, write_lines_atomic, write_rows
 from deid.transform.keys import SecretKey
 
-Mode = Literal["redact", "detect"]
+if TYPE_CHECKING:
+    from deid.classify.tiers import TierTaxonomy
+
+Mode = Literal["redact", "detect", "route"]
 SCORE_BINS = 10
 
 
@@ -36,11 +39,19 @@ class ShardTask:
     output_format: str
     key: SecretKey | None = None
     delimiter: str = ","
+    router: Path | None = None
+    tiers: TierTaxonomy | None = None
 
     def part_name(self, index: int) -> str:
         """File name of the part of shard ``index``."""
         extension = ".jsonl" if self.mode == "detect" else EXTENSIONS[self.output_format]
         return f"part-{index:05d}{extension}"
+
+    def part_path(self, index: int, tier: str | None) -> Path:
+        """Where the part of shard ``index`` (and ``tier``, when partitioning) goes."""
+        if tier is not None and self.config.routing.partition:
+            return self.parts_dir / f"{self.config.routing.column}={tier}" / self.part_name(index)
+        return self.parts_dir / self.part_name(index)
 
 
 @dataclass
@@ -52,13 +63,14 @@ class ShardResult:
     rows_in: int
     rows_out: int
     rejects: list[Reject]
-    part: str
-    sha256: str
+    parts: list[dict[str, Any]]
     entities: dict[str, dict[str, int]]
     null_cells: dict[str, int]
     chars: int
     seconds: float
     score_histogram: dict[str, list[int]] = field(default_factory=dict)
+    tiers: dict[str, int] = field(default_factory=dict)
+    entities_by_tier: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     def manifest_entry(self) -> dict[str, Any]:
         """The deterministic part of the result (no timings), as recorded in the manifest."""
@@ -70,9 +82,10 @@ class ShardResult:
             "rows_out": self.rows_out,
             "rows_rejected": len(self.rejects),
             "rejected_by_reason": dict(sorted(reasons.items())),
-            "part": self.part,
-            "sha256": self.sha256,
+            "parts": self.parts,
             "entities": self.entities,
+            "tiers": self.tiers,
+            "entities_by_tier": self.entities_by_tier,
             "null_cells": self.null_cells,
             "chars": self.chars,
             "score_histogram": self.score_histogram,
@@ -94,26 +107,56 @@ class ShardProcessor:
     def __init__(self, task: ShardTask) -> None:
         self.task = task
         self._detector: Any = None
-        self._transformer: Any = None
+        self._transformers: dict[str | None, Any] = {}
+        self._router: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"task": self.task, "_detector": None, "_transformer": None}
+        return {"task": self.task, "_detector": None, "_transformers": {}, "_router": None}
 
-    def _engines(self) -> tuple[Any, Any]:
+    @property
+    def detector(self) -> Any:
+        """The detection engine (built on first use, once per process)."""
         if self._detector is None:
             from deid.detect.engine import Detector
 
             self._detector = Detector(self.task.config.detection)
-            if self.task.mode == "redact":
-                from deid.transform.policy import TextTransformer
+        return self._detector
 
-                self._transformer = TextTransformer(self.task.config.policy, self.task.key)
-        return self._detector, self._transformer
+    def transformer(self, tier: str | None) -> Any:
+        """The text transformer of ``tier``'s policy (built on first use)."""
+        if tier not in self._transformers:
+            from deid.transform.policy import TextTransformer
+
+            self._transformers[tier] = TextTransformer(self.task.config.policy_for_tier(tier), self.task.key)
+        return self._transformers[tier]
+
+    @property
+    def router(self) -> Any:
+        """The sensitivity classifier, or ``None`` without routing."""
+        if self._router is None and self.task.router is not None:
+            from deid.classify import load_classifier
+
+            self._router = load_classifier(self.task.router)
+        return self._router
 
     def warm_up(self) -> None:
         """Build the engines now (workers call this at start so the first shard is not slow)."""
-        detector, _ = self._engines()
-        detector.detect(["warm up"])
+        if self.task.mode != "route":
+            self.detector.detect(["warm up"])
+        if self.router is not None:
+            self.router.predict_proba(["warm up"])
+
+    def classify(self, shard: Shard) -> tuple[list[str | None], list[float | None]]:
+        """Tier and top probability per row (``None`` without a router)."""
+        if self.router is None or self.task.tiers is None:
+            return [None] * shard.num_rows, [None] * shard.num_rows
+        columns = [shard.column(name) for name in self.task.text_columns]
+        documents = ["\n\n".join(v for v in values if isinstance(v, str)) for values in zip(*columns, strict=True)]
+        if not documents:
+            return [], []
+        proba = self.router.predict_proba(documents)
+        tiers = self.task.tiers.assign(proba, [str(c) for c in self.router.classes_])
+        return list(tiers), [round(float(p), 4) for p in proba.max(axis=1)]
 
     def validate(self, shard: Shard) -> Shard:
         """Reject rows whose text cells cannot be processed (wrong type, too long)."""
@@ -134,14 +177,15 @@ class ShardProcessor:
         return shard.without_rows(set(bad), list(bad.values()))
 
     def process(self, shard: Shard) -> ShardResult:
-        """Validate, detect, transform and commit one shard's part file."""
+        """Validate, classify, detect, transform and commit one shard's part file(s)."""
         started = time.perf_counter()
         task = self.task
         shard = self.validate(shard)
-        detector, transformer = self._engines()
+        tiers, tier_scores = self.classify(shard)
         ids = shard.column(task.id_column) if task.id_column else list(shard.row_numbers)
         subjects = shard.column(task.subject_column) if task.subject_column else [None] * shard.num_rows
         entities: dict[str, dict[str, int]] = {}
+        by_tier: dict[str, dict[str, Counter[str]]] = {}
         nulls: dict[str, int] = {}
         histogram: dict[str, list[int]] = {}
         chars = 0
@@ -152,46 +196,86 @@ class ShardProcessor:
             nulls[name] = sum(v is None for v in values)
             texts = [v if isinstance(v, str) else "" for v in values]
             chars += sum(len(t) for t in texts)
-            spans = detector.detect(texts)
+            if task.mode == "route":
+                continue
+            spans = self.detector.detect(texts)
             spans_by_column[name] = spans
-            counts: Counter[str] = Counter(s.entity_type for row in spans for s in row)
-            entities[name] = dict(sorted(counts.items()))
-            for row in spans:
+            counts: Counter[str] = Counter()
+            for row, tier in zip(spans, tiers, strict=True):
+                kinds = [s.entity_type for s in row]
+                counts.update(kinds)
+                if tier is not None:
+                    by_tier.setdefault(tier, {}).setdefault(name, Counter()).update(kinds)
                 for span in row:
                     bins = histogram.setdefault(span.entity_type, [0] * SCORE_BINS)
                     bins[min(int(span.score * SCORE_BINS), SCORE_BINS - 1)] += 1
+            entities[name] = dict(sorted(counts.items()))
             if task.mode == "redact":
                 updates[name] = [
-                    None if value is None else transformer.transform(text, row, _subject(subject))
-                    for value, text, row, subject in zip(values, texts, spans, subjects, strict=True)
+                    None if value is None else self.transformer(tier).transform(text, row, _subject(subject))
+                    for value, text, row, subject, tier in zip(values, texts, spans, subjects, tiers, strict=True)
                 ]
-        part = task.parts_dir / task.part_name(shard.index)
-        if task.mode == "redact":
-            tmp = temp_name(part)
-            write_rows(shard.with_columns(updates), task.output_format, tmp, delimiter=task.delimiter)
-            commit_file(tmp, part)
+        if task.mode == "detect":
+            parts = [self._write_spans(shard.index, ids, spans_by_column)]
         else:
-            lines = []
-            for position, row_id in enumerate(ids):
-                for name in task.text_columns:
-                    record = {"id": _safe_id(row_id), "column": name}
-                    record["spans"] = [s.to_json() for s in spans_by_column[name][position]]
-                    lines.append(json.dumps(record, ensure_ascii=False, default=str))
-            write_lines_atomic(part, lines)
+            if task.router is not None:
+                column = task.config.routing.column
+                updates[column] = tiers
+                updates[f"{column}_score"] = tier_scores
+            parts = self._write_rows(shard.with_columns(updates), tiers)
         return ShardResult(
             index=shard.index,
             first_row=shard.first_row,
             rows_in=shard.rows_in,
             rows_out=shard.num_rows,
             rejects=shard.rejects,
-            part=part.name,
-            sha256=sha256_file(part),
+            parts=parts,
             entities=entities,
             null_cells=nulls,
             chars=chars,
             seconds=time.perf_counter() - started,
             score_histogram=dict(sorted(histogram.items())),
+            tiers=dict(sorted(Counter(t for t in tiers if t is not None).items())),
+            entities_by_tier={
+                tier: {col: dict(sorted(c.items())) for col, c in cols.items()} for tier, cols in sorted(by_tier.items())
+            },
         )
+
+    def _write_rows(self, shard: Shard, tiers: list[str | None]) -> list[dict[str, Any]]:
+        task = self.task
+        if task.router is None or not task.config.routing.partition:
+            groups: list[tuple[str | None, Shard]] = [(None, shard)]
+        else:
+            order = task.tiers.names if task.tiers is not None else sorted({t for t in tiers if t})
+            groups = []
+            for tier in order:
+                positions = [i for i, t in enumerate(tiers) if t == tier]
+                if positions:
+                    groups.append((tier, shard.select(positions)))
+        parts = []
+        for tier, rows in groups:
+            path = task.part_path(shard.index, tier)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temp_name(path)
+            write_rows(rows, task.output_format, tmp, delimiter=task.delimiter)
+            commit_file(tmp, path)
+            parts.append(_part_entry(path, task.parts_dir, rows.num_rows))
+        return parts
+
+    def _write_spans(self, index: int, ids: list[Any], spans_by_column: dict[str, list[list[Span]]]) -> dict[str, Any]:
+        lines = []
+        for position, row_id in enumerate(ids):
+            for name in self.task.text_columns:
+                record = {"id": _safe_id(row_id), "column": name}
+                record["spans"] = [s.to_json() for s in spans_by_column[name][position]]
+                lines.append(json.dumps(record, ensure_ascii=False, default=str))
+        path = self.task.part_path(index, None)
+        write_lines_atomic(path, lines)
+        return _part_entry(path, self.task.parts_dir, len(ids))
+
+
+def _part_entry(path: Path, root: Path, rows: int) -> dict[str, Any]:
+    return {"path": path.relative_to(root).as_posix(), "rows": rows, "sha256": sha256_file(path)}
 
 
 def _subject(value: Any) -> str | None:

@@ -43,10 +43,10 @@ def decrypt_table(
     assert key is not None
     subkey = key.derive("encrypt")
     if source.is_dir():
-        parts = sorted(p for p in source.glob("part-*") if p.is_file())
+        parts = sorted(p for p in source.rglob("part-*") if p.is_file())
         if not parts:
             raise InputError(source, "no part files in this directory")
-        targets = [(p, output / p.name) for p in parts]
+        targets = [(p, output / p.relative_to(source)) for p in parts]
     else:
         targets = [(source, output)]
     if output.exists():
@@ -60,6 +60,7 @@ def decrypt_table(
         output.mkdir(parents=True)
     stats = DecryptStats()
     for part, target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
         fmt = detect_format(part, input_format)
         reader = open_reader(part, ReadOptions(text_columns=text_columns, shard_size=10_000), fmt)
         tmp = temp_name(target)
