@@ -434,6 +434,6 @@ def _finish(
     write_json_atomic(report_path, report.to_json())
     if report.rows_rejected:
         print(
-            f"deid: {report.rows_rejected} row(s) rejected, see {REJECTS_NAME if spec.mode != "detect" else siblings['rejects'].name}",
+            f"deid: {report.rows_rejected} row(s) rejected, see {REJECTS_NAME if spec.mode != 'detect' else siblings['rejects'].name}",
             file=sys.stderr,
         )
