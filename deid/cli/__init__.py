@@ -19,6 +19,7 @@ from deid import __version__
 COMMANDS: dict[str, str | dict[str, str]] = {
     "redact": "deid.cli.redact:redact",
     "detect": "deid.cli.detect:detect",
+    "route": "deid.cli.route:route",
     "recognizers": "deid.cli.recognizers:recognizers",
     "decrypt": "deid.cli.decrypt:decrypt",
     "keygen": "deid.cli.keygen:keygen",
@@ -41,6 +42,7 @@ COMMANDS: dict[str, str | dict[str, str]] = {
 SHORT_HELP: dict[str, str] = {
     "redact": "Detect and transform PII in text columns of a Parquet/CSV/JSONL file.",
     "detect": "Detect PII and write spans JSONL (no transformation).",
+    "route": "Classify documents by sensitivity tier and partition them (no redaction).",
     "recognizers": "List the active recognizers, their entity types and sources.",
     "decrypt": "Reverse the 'encrypt' operator on a redacted file (needs the key).",
     "keygen": "Write a new random key file with 0600 permissions.",

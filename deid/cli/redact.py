@@ -21,6 +21,12 @@ from deid.cli._job_options import FORMATS, input_options
 @input_options
 @click.option("--subject-column", default=None, help="Subject column (e.g. patient id): dates shift per subject.")
 @click.option("--output-format", type=click.Choice(FORMATS), default=None, help="Output format (default: the input's).")
+@click.option(
+    "--router",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Sensitivity classifier dir: adds a tier column, applies the tier's policy, partitions OUTPUT by tier.",
+)
 @domain_errors
 def redact(
     input_path: Path,
@@ -36,12 +42,14 @@ def redact(
     no_progress: bool,
     subject_column: str | None,
     output_format: str | None,
+    router: Path | None,
 ) -> None:
     """Redact or pseudonymize PII in INPUT's text columns and write OUTPUT (a directory of parts).
 
     Every other column, its type and the row order are kept. The policy in the config picks the
     operator per entity type; keyed operators read the key from $DEID_KEY or the configured key
-    file. OUTPUT also holds _manifest.json, _report.json and, if any row was rejected, _rejects.jsonl.
+    file. With --router each row gets a sensitivity tier (config: routing), the tier's policy, and
+    its partition OUTPUT/sensitivity=<tier>/. OUTPUT also holds _manifest.json, _report.json and, if any row was rejected, _rejects.jsonl.
     """
     from deid.config import load_config
     from deid.run.job import JobSpec, run_job
@@ -62,6 +70,7 @@ def redact(
             overwrite=overwrite,
             delimiter=delimiter,
             show_progress=not no_progress,
+            router=router,
         )
     )
     found = sum(n for counts in report.entities.values() for n in counts.values())
