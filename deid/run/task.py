@@ -97,6 +97,17 @@ def _reason_kind(reason: str) -> str:
     return reason.split(" (")[0].split(", found")[0]
 
 
+@dataclass
+class ProcessedShard:
+    """A shard after :meth:`ShardProcessor.transform`: output rows, tiers, spans and the counts."""
+
+    shard: Shard
+    ids: list[Any]
+    tiers: list[str | None]
+    spans: dict[str, list[list[Span]]]
+    result: ShardResult
+
+
 class ShardProcessor:
     """Processes shards with engines built once per process.
 
@@ -176,9 +187,11 @@ class ShardProcessor:
                     bad[position] = Reject(shard.row_numbers[position], reason, name, _safe_id(ids[position]))
         return shard.without_rows(set(bad), list(bad.values()))
 
-    def process(self, shard: Shard) -> ShardResult:
-        """Validate, classify, detect, transform and commit one shard's part file(s)."""
-        started = time.perf_counter()
+    def transform(self, shard: Shard) -> ProcessedShard:
+        """Validate, classify, detect and transform a shard in memory (no file is written).
+
+        This is the function every backend runs; :meth:`process` adds the commit of part files.
+        """
         task = self.task
         shard = self.validate(shard)
         tiers, tier_scores = self.classify(shard)
@@ -215,31 +228,45 @@ class ShardProcessor:
                     None if value is None else self.transformer(tier).transform(text, row, _subject(subject))
                     for value, text, row, subject, tier in zip(values, texts, spans, subjects, tiers, strict=True)
                 ]
-        if task.mode == "detect":
-            parts = [self._write_spans(shard.index, ids, spans_by_column)]
-        else:
-            if task.router is not None:
-                column = task.config.routing.column
-                updates[column] = tiers
-                updates[f"{column}_score"] = tier_scores
-            parts = self._write_rows(shard.with_columns(updates), tiers)
-        return ShardResult(
-            index=shard.index,
-            first_row=shard.first_row,
-            rows_in=shard.rows_in,
-            rows_out=shard.num_rows,
-            rejects=shard.rejects,
-            parts=parts,
-            entities=entities,
-            null_cells=nulls,
-            chars=chars,
-            seconds=time.perf_counter() - started,
-            score_histogram=dict(sorted(histogram.items())),
-            tiers=dict(sorted(Counter(t for t in tiers if t is not None).items())),
-            entities_by_tier={
-                tier: {col: dict(sorted(c.items())) for col, c in cols.items()} for tier, cols in sorted(by_tier.items())
-            },
+        if task.router is not None and task.mode != "detect":
+            column = task.config.routing.column
+            updates[column] = tiers
+            updates[f"{column}_score"] = tier_scores
+        return ProcessedShard(
+            shard=shard.with_columns(updates) if updates else shard,
+            ids=ids,
+            tiers=tiers,
+            spans=spans_by_column,
+            result=ShardResult(
+                index=shard.index,
+                first_row=shard.first_row,
+                rows_in=shard.rows_in,
+                rows_out=shard.num_rows,
+                rejects=shard.rejects,
+                parts=[],
+                entities=entities,
+                null_cells=nulls,
+                chars=chars,
+                seconds=0.0,
+                score_histogram=dict(sorted(histogram.items())),
+                tiers=dict(sorted(Counter(t for t in tiers if t is not None).items())),
+                entities_by_tier={
+                    tier: {col: dict(sorted(c.items())) for col, c in cols.items()}
+                    for tier, cols in sorted(by_tier.items())
+                },
+            ),
         )
+
+    def process(self, shard: Shard) -> ShardResult:
+        """Transform one shard and commit its part file(s); the result lists them with their digests."""
+        started = time.perf_counter()
+        done = self.transform(shard)
+        if self.task.mode == "detect":
+            done.result.parts = [self._write_spans(shard.index, done.ids, done.spans)]
+        else:
+            done.result.parts = self._write_rows(done.shard, done.tiers)
+        done.result.seconds = time.perf_counter() - started
+        return done.result
 
     def _write_rows(self, shard: Shard, tiers: list[str | None]) -> list[dict[str, Any]]:
         task = self.task
