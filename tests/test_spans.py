@@ -24,9 +24,19 @@ from deid.detect.spans import Span, merge_spans
             id="when_url_inside_email_then_email_wins",
         ),
         pytest.param(
-            [Span(3, 10, "DATE_TIME", 0.85, "spacy"), Span(0, 14, "PHONE_NUMBER", 0.4, "phone")],
-            [Span(0, 14, "PHONE_NUMBER", 0.4, "phone")],
-            id="when_structured_overlaps_linguistic_then_structured_type_wins",
+            [Span(3, 10, "DATE_TIME", 0.85, "SpacyRecognizer"), Span(0, 14, "PHONE_NUMBER", 0.4, "PhoneRecognizer")],
+            [Span(0, 14, "PHONE_NUMBER", 0.4, "PhoneRecognizer")],
+            id="when_pattern_overlaps_ner_then_pattern_type_wins",
+        ),
+        pytest.param(
+            [Span(0, 9, "PHONE_NUMBER", 0.4, "PhoneRecognizer"), Span(0, 9, "DATE_TIME", 0.6, "NumericDateRecognizer")],
+            [Span(0, 9, "DATE_TIME", 0.6, "NumericDateRecognizer")],
+            id="when_two_patterns_overlap_then_higher_score_wins",
+        ),
+        pytest.param(
+            [Span(0, 9, "PHONE_NUMBER", 0.6, "a"), Span(0, 9, "DATE_TIME", 0.6, "b")],
+            [Span(0, 9, "PHONE_NUMBER", 0.6, "a")],
+            id="when_scores_tie_then_structured_type_wins",
         ),
         pytest.param(
             [Span(0, 6, "PERSON", 0.6, "a"), Span(4, 12, "LOCATION", 0.9, "b")],

@@ -2,11 +2,11 @@
 
 Merge rule (deterministic, leak-safe): spans that overlap are merged into one span covering their
 union, because dropping the loser of an overlap could leave part of a value in clear text. The
-merged span takes the entity type, score and recognizer of its best member: a structured type
-(e-mail, phone, card, IBAN, SSN, IP, URL, identifiers: found by validated patterns) before a
-linguistic one (PERSON, LOCATION, DATE_TIME...), then a pattern recognizer's finding before a
-statistical NER model's (a pattern fires on explicit evidence: "age 93", "Zip: 96348"), then the
-highest score, then the longest, then entity type name, then recognizer name. Spans of the same entity type separated only
+merged span takes the entity type, score and recognizer of its best member: a pattern recognizer's
+finding before a statistical NER model's (a pattern fires on explicit evidence: "age 93",
+"Zip: 96348", a Luhn-valid card), then the highest score, then a structured type (e-mail, phone,
+card, IBAN, SSN, IP, URL, identifiers) before a linguistic one, then the longest, then entity type
+name, then recognizer name. Spans of the same entity type separated only
 by spaces or tabs (``John`` ``Smith``) are joined as well, so that a name is transformed as one value.
 """
 
@@ -57,11 +57,11 @@ STRUCTURED_TYPES = frozenset(
 NER_RECOGNIZERS = frozenset({"SpacyRecognizer", "TransformerNerRecognizer"})
 
 
-def _rank(span: Span) -> tuple[int, int, float, int, str, str]:
+def _rank(span: Span) -> tuple[int, float, int, int, str, str]:
     # Sorted ascending, the best span comes first.
-    linguistic = 0 if span.entity_type in STRUCTURED_TYPES else 1
     statistical = 1 if span.recognizer in NER_RECOGNIZERS else 0
-    return (linguistic, statistical, -span.score, -(span.end - span.start), span.entity_type, span.recognizer)
+    linguistic = 0 if span.entity_type in STRUCTURED_TYPES else 1
+    return (statistical, -span.score, linguistic, -(span.end - span.start), span.entity_type, span.recognizer)
 
 
 def merge_spans(spans: Iterable[Span], text: str | None = None) -> list[Span]:
