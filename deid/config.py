@@ -48,9 +48,12 @@ class NlpConfig(_Strict):
 class TransformerNerConfig(_Strict):
     """deid's fine-tuned token classifier, run inside Presidio as ``TransformerNerRecognizer``."""
 
-    model: str = Field(description="model directory (relative paths: current directory, then the deid checkout)")
+    model: str = Field(
+        description="model directory (relative paths: current directory, then the deid checkout)"
+    )
     label_map: dict[str, str] = Field(
-        default_factory=dict, description="model label -> Presidio entity type; unmapped labels keep their name"
+        default_factory=dict,
+        description="model label -> Presidio entity type; unmapped labels keep their name",
     )
     ignore_labels: list[str] = Field(default_factory=list, description="model labels never reported")
     batch_size: int = Field(32, ge=1)
@@ -75,7 +78,12 @@ class DetectionConfig(_Strict):
     )
     entities: list[str] | None = Field(None, description="report only these entity types (None: all)")
     disable_recognizers: list[str] = Field(
-        default_factory=lambda: ["NhsRecognizer", "UsLicenseRecognizer", "CryptoRecognizer", "UsItinRecognizer"],
+        default_factory=lambda: [
+            "NhsRecognizer",
+            "UsLicenseRecognizer",
+            "CryptoRecognizer",
+            "UsItinRecognizer",
+        ],
         description="Presidio recognizers to drop by class name (noisy on free text)",
     )
     score_threshold: float = Field(0.4, ge=0.0, le=1.0, description="minimum score for any entity type")
@@ -221,7 +229,9 @@ class RunConfig(_Strict):
 class RoutingConfig(_Strict):
     """Sensitivity routing: the tier taxonomy, the policy per tier and how the output is partitioned."""
 
-    tiers: str = Field("configs/tiers.yaml", description="tier taxonomy YAML (names, definitions, min_confidence)")
+    tiers: str = Field(
+        "configs/tiers.yaml", description="tier taxonomy YAML (names, definitions, min_confidence)"
+    )
     column: str = Field("sensitivity", description="output column holding the tier (and <column>_score)")
     policies: dict[str, PolicyConfig] = Field(
         default_factory=dict, description="policy per tier; a tier without one uses the top-level policy"

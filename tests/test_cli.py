@@ -26,7 +26,10 @@ def _all_commands() -> list[list[str]]:
 def test_when_help_asked_then_it_ends_with_an_example(command: list[str]) -> None:
     result = run_cli([*command, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Example:" in result.output.strip().splitlines()[-1] or "Example:" in result.output.split("Options:")[-1]
+    assert (
+        "Example:" in result.output.strip().splitlines()[-1]
+        or "Example:" in result.output.split("Options:")[-1]
+    )
     assert " ".join(command) in SHORT_HELP
 
 
@@ -37,13 +40,21 @@ def test_every_command_is_in_the_readme(command: list[str]) -> None:
 
 def test_when_help_asked_then_it_answers_in_under_a_second() -> None:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "deid", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "deid", "--help"], capture_output=True, text=True, check=True
+    )
     elapsed = time.perf_counter() - started
     assert "redact" in result.stdout
     assert elapsed < 1.0, f"deid --help took {elapsed:.2f}s"
     heavy = subprocess.run(
-        [sys.executable, "-c", "import sys, deid.cli; deid.cli.cli.main(['redact', '--help'], standalone_mode=False); "
-         "print(sorted(m for m in ('presidio_analyzer', 'torch', 'spacy', 'transformers') if m in sys.modules))"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, deid.cli; deid.cli.cli.main(['redact', '--help'], standalone_mode=False); "
+            "print(sorted(m for m in ('presidio_analyzer', 'torch', 'spacy', 'transformers') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert heavy.stdout.strip().endswith("[]")

@@ -38,7 +38,9 @@ def test_when_shipped_config_loaded_then_valid(path: Path) -> None:
         ("detection:\n  transformer: {model: m, max_length: 64, stride: 40}\n", "stride"),
     ],
 )
-def test_when_config_invalid_then_error_names_file_and_key(tmp_path: Path, yaml_text: str, message: str) -> None:
+def test_when_config_invalid_then_error_names_file_and_key(
+    tmp_path: Path, yaml_text: str, message: str
+) -> None:
     path = write_config(tmp_path / "bad.yaml", yaml_text)
     with pytest.raises(ConfigError, match=message) as info:
         load_config(path)
@@ -62,4 +64,13 @@ def test_when_config_changes_then_digest_changes() -> None:
 
 
 def test_registered_operator_names_do_not_disappear() -> None:
-    assert sorted(OPERATORS) == ["date_shift", "encrypt", "hash", "keep", "mask", "pseudonymize", "redact", "replace"]
+    assert sorted(OPERATORS) == [
+        "date_shift",
+        "encrypt",
+        "hash",
+        "keep",
+        "mask",
+        "pseudonymize",
+        "redact",
+        "replace",
+    ]

@@ -19,17 +19,27 @@ from deid.detect.spans import Span, merge_spans
             id="when_disjoint_then_kept",
         ),
         pytest.param(
-            [Span(0, 22, "EMAIL_ADDRESS", 1.0, "e"), Span(0, 7, "URL", 0.5, "u"), Span(11, 22, "URL", 0.5, "u")],
+            [
+                Span(0, 22, "EMAIL_ADDRESS", 1.0, "e"),
+                Span(0, 7, "URL", 0.5, "u"),
+                Span(11, 22, "URL", 0.5, "u"),
+            ],
             [Span(0, 22, "EMAIL_ADDRESS", 1.0, "e")],
             id="when_url_inside_email_then_email_wins",
         ),
         pytest.param(
-            [Span(3, 10, "DATE_TIME", 0.85, "SpacyRecognizer"), Span(0, 14, "PHONE_NUMBER", 0.4, "PhoneRecognizer")],
+            [
+                Span(3, 10, "DATE_TIME", 0.85, "SpacyRecognizer"),
+                Span(0, 14, "PHONE_NUMBER", 0.4, "PhoneRecognizer"),
+            ],
             [Span(0, 14, "PHONE_NUMBER", 0.4, "PhoneRecognizer")],
             id="when_pattern_overlaps_ner_then_pattern_type_wins",
         ),
         pytest.param(
-            [Span(0, 9, "PHONE_NUMBER", 0.4, "PhoneRecognizer"), Span(0, 9, "DATE_TIME", 0.6, "NumericDateRecognizer")],
+            [
+                Span(0, 9, "PHONE_NUMBER", 0.4, "PhoneRecognizer"),
+                Span(0, 9, "DATE_TIME", 0.6, "NumericDateRecognizer"),
+            ],
             [Span(0, 9, "DATE_TIME", 0.6, "NumericDateRecognizer")],
             id="when_two_patterns_overlap_then_higher_score_wins",
         ),
@@ -67,7 +77,11 @@ def test_when_same_type_separated_by_newline_then_kept_apart() -> None:
 
 
 def test_when_input_order_changes_then_result_is_the_same() -> None:
-    spans = [Span(0, 6, "PERSON", 0.7, "a"), Span(2, 9, "ORGANIZATION", 0.7, "b"), Span(20, 25, "URL", 0.5, "c")]
+    spans = [
+        Span(0, 6, "PERSON", 0.7, "a"),
+        Span(2, 9, "ORGANIZATION", 0.7, "b"),
+        Span(20, 25, "URL", 0.5, "c"),
+    ]
     assert merge_spans(spans) == merge_spans(list(reversed(spans)))
 
 
@@ -79,12 +93,16 @@ def _spans(draw: st.DrawFn) -> tuple[str, list[Span]]:
     for _ in range(draw(st.integers(0, 8))):
         start = draw(st.integers(0, n))
         end = draw(st.integers(start, n))
-        items.append(Span(start, end, draw(st.sampled_from(["PERSON", "URL", "DATE_TIME"])), draw(st.floats(0, 1))))
+        items.append(
+            Span(start, end, draw(st.sampled_from(["PERSON", "URL", "DATE_TIME"])), draw(st.floats(0, 1)))
+        )
     return text, items
 
 
 @given(_spans())
-def test_when_any_spans_then_merged_are_disjoint_sorted_and_cover_every_input(case: tuple[str, list[Span]]) -> None:
+def test_when_any_spans_then_merged_are_disjoint_sorted_and_cover_every_input(
+    case: tuple[str, list[Span]],
+) -> None:
     text, spans = case
     merged = merge_spans(spans, text)
     for left, right in zip(merged, merged[1:], strict=False):

@@ -69,7 +69,9 @@ def _load(target: str) -> click.Command:
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
-    def __init__(self, *args: object, lazy: dict[str, str | dict[str, str]], prefix: str = "", **kwargs: object):
+    def __init__(
+        self, *args: object, lazy: dict[str, str | dict[str, str]], prefix: str = "", **kwargs: object
+    ):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._lazy = lazy
         self._prefix = prefix
@@ -96,7 +98,9 @@ class LazyGroup(click.Group):
 def configure_logging(verbose: int, quiet: bool) -> None:
     """Configure the root logger for CLI use (library code never does this)."""
     level = logging.WARNING if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     # Third-party loggers are noisy at INFO and some print inputs at DEBUG; keep them at WARNING.
     # Presidio warns about every recognizer of other languages it skips; keep it to errors.
     for name in ("presidio-analyzer", "presidio-anonymizer", "transformers", "urllib3", "filelock", "httpx"):

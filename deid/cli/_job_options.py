@@ -14,14 +14,40 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add the shared input/run options to a command."""
     options = [
         click.option(
-            "--text-column", "text_columns", multiple=True, required=True, help="Free-text column to process (repeatable)."
+            "--text-column",
+            "text_columns",
+            multiple=True,
+            required=True,
+            help="Free-text column to process (repeatable).",
         ),
-        click.option("--id-column", default=None, help="Row id column (ids must be unique; default: row numbers)."),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="YAML config (default: configs/default.yaml)."),
-        click.option("--input-format", type=click.Choice(FORMATS), default=None, help="Override the format guessed from the extension."),
+        click.option(
+            "--id-column", default=None, help="Row id column (ids must be unique; default: row numbers)."
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="YAML config (default: configs/default.yaml).",
+        ),
+        click.option(
+            "--input-format",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="Override the format guessed from the extension.",
+        ),
         click.option("--delimiter", default=",", show_default=True, help="CSV delimiter."),
-        click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: every core)."),
-        click.option("--resume", is_flag=True, help="Continue an interrupted run in OUTPUT (committed shards are kept)."),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Worker processes (default: every core).",
+        ),
+        click.option(
+            "--resume",
+            is_flag=True,
+            help="Continue an interrupted run in OUTPUT (committed shards are kept).",
+        ),
         click.option("--overwrite", is_flag=True, help="Replace an existing OUTPUT."),
         click.option("--no-progress", is_flag=True, help="No progress bar or progress log lines."),
     ]

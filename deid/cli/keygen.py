@@ -12,7 +12,11 @@ from deid.cli._common import domain_errors
 
 @click.command(epilog="Example: deid keygen ~/.deid/key && export DEID_KEY_FILE=~/.deid/key")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--overwrite", is_flag=True, help="Replace an existing key file (old pseudonyms can then not be reproduced).")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an existing key file (old pseudonyms can then not be reproduced).",
+)
 @domain_errors
 def keygen(path: Path, overwrite: bool) -> None:
     """Write a new random key to PATH, readable only by you (mode 0600). The key is never printed."""

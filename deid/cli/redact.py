@@ -19,8 +19,12 @@ from deid.cli._job_options import FORMATS, input_options
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.argument("output", metavar="OUTPUT", type=click.Path(path_type=Path))
 @input_options
-@click.option("--subject-column", default=None, help="Subject column (e.g. patient id): dates shift per subject.")
-@click.option("--output-format", type=click.Choice(FORMATS), default=None, help="Output format (default: the input's).")
+@click.option(
+    "--subject-column", default=None, help="Subject column (e.g. patient id): dates shift per subject."
+)
+@click.option(
+    "--output-format", type=click.Choice(FORMATS), default=None, help="Output format (default: the input's)."
+)
 @click.option(
     "--router",
     type=click.Path(path_type=Path),

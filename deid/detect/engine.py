@@ -45,7 +45,18 @@ SPACY_ENTITY_MAPPING = {
     "TIME": "DATE_TIME",
     "NORP": "NRP",
 }
-SPACY_LABELS_IGNORED = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "WORK_OF_ART", "PRODUCT", "LAW", "LANGUAGE", "EVENT"]
+SPACY_LABELS_IGNORED = [
+    "CARDINAL",
+    "ORDINAL",
+    "QUANTITY",
+    "MONEY",
+    "PERCENT",
+    "WORK_OF_ART",
+    "PRODUCT",
+    "LAW",
+    "LANGUAGE",
+    "EVENT",
+]
 # spaCy components Presidio does not need: it uses tokens, lemmas and (optionally) entities.
 _UNUSED_SPACY_PIPES = ("parser",)
 
@@ -121,7 +132,9 @@ class Detector:
 
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
-        unknown = set(cfg.disable_recognizers) - {r.name for r in registry.recognizers} - set(DEID_RECOGNIZERS)
+        unknown = (
+            set(cfg.disable_recognizers) - {r.name for r in registry.recognizers} - set(DEID_RECOGNIZERS)
+        )
         if unknown:
             raise ConfigError(f"detection.disable_recognizers: unknown recognizer(s) {sorted(unknown)}")
         for name in cfg.disable_recognizers:
@@ -188,7 +201,9 @@ class Detector:
                 source = "presidio"
             if recognizer is self._transformer:
                 source = f"deid transformer ({self.config.transformer.model})"  # type: ignore[union-attr]
-            infos.append(RecognizerInfo(recognizer.name, tuple(sorted(recognizer.supported_entities)), source))
+            infos.append(
+                RecognizerInfo(recognizer.name, tuple(sorted(recognizer.supported_entities)), source)
+            )
         return sorted(infos, key=lambda i: i.name)
 
     def model_ids(self) -> dict[str, str]:

@@ -106,7 +106,9 @@ def _join_blank_separated(spans: list[Span], text: str) -> list[Span]:
         last = out[-1]
         gap = text[last.end : span.start]
         if span.entity_type == last.entity_type and gap.strip(" \t") == "" and len(gap) <= 3:
-            out[-1] = Span(last.start, span.end, last.entity_type, max(last.score, span.score), last.recognizer)
+            out[-1] = Span(
+                last.start, span.end, last.entity_type, max(last.score, span.score), last.recognizer
+            )
         else:
             out.append(span)
     return out

@@ -134,8 +134,14 @@ class ParquetReader(Reader):
             column_type = schema.field(name).type
             if pa.types.is_dictionary(column_type):
                 column_type = column_type.value_type
-            if not (pa.types.is_string(column_type) or pa.types.is_large_string(column_type) or pa.types.is_null(column_type)):
-                raise InputError(path, f"text column has type {column_type}, expected a string column", column=name)
+            if not (
+                pa.types.is_string(column_type)
+                or pa.types.is_large_string(column_type)
+                or pa.types.is_null(column_type)
+            ):
+                raise InputError(
+                    path, f"text column has type {column_type}, expected a string column", column=name
+                )
         self.num_rows = self._file.metadata.num_rows
         if self.num_rows == 0:
             raise InputError(path, "no data rows")
@@ -160,7 +166,9 @@ class ParquetReader(Reader):
                     pending = rest.to_batches()
                     pending_rows = rest.num_rows
         except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(self.path, f"Parquet data cannot be read near row {next_row} ({_first_line(exc)})") from None
+            raise InputError(
+                self.path, f"Parquet data cannot be read near row {next_row} ({_first_line(exc)})"
+            ) from None
         if pending_rows:
             yield self._shard(index, pa.Table.from_batches(pending), next_row)
 
@@ -224,7 +232,9 @@ class CsvReader(Reader):
                             continue
                         rejects.append(Reject(row_number, f"expected {width} fields, found {len(row)}"))
                     else:
-                        bad = next((c for c, v in zip(columns, row, strict=True) if _SURROGATE.search(v)), None)
+                        bad = next(
+                            (c for c, v in zip(columns, row, strict=True) if _SURROGATE.search(v)), None
+                        )
                         if bad is not None:
                             rejects.append(Reject(row_number, "invalid UTF-8", bad))
                         else:
@@ -235,14 +245,21 @@ class CsvReader(Reader):
                         index += 1
                         values, row_numbers, rejects = [], [], []
             except csv.Error as exc:
-                raise InputError(self.path, f"malformed CSV ({exc}; an unterminated quote?)", row=row_number + 1) from None
+                raise InputError(
+                    self.path, f"malformed CSV ({exc}; an unterminated quote?)", row=row_number + 1
+                ) from None
         if values or rejects:
             yield self._shard(index, values, row_numbers, rejects)
         elif index == 0:
             raise InputError(self.path, "no data rows (header only)")
 
-    def _shard(self, index: int, values: list[list[str]], row_numbers: list[int], rejects: list[Reject]) -> Shard:
-        arrays = {name: pa.array([row[i] for row in values], type=pa.string()) for i, name in enumerate(self.columns)}
+    def _shard(
+        self, index: int, values: list[list[str]], row_numbers: list[int], rejects: list[Reject]
+    ) -> Shard:
+        arrays = {
+            name: pa.array([row[i] for row in values], type=pa.string())
+            for i, name in enumerate(self.columns)
+        }
         return Shard(index, table=pa.table(arrays), row_numbers=row_numbers, rejects=rejects)
 
 
@@ -261,7 +278,9 @@ class JsonlReader(Reader):
                 try:
                     first = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError):
-                    raise InputError(path, "the first line is not valid JSON: is this a JSONL file?", row=1) from None
+                    raise InputError(
+                        path, "the first line is not valid JSON: is this a JSONL file?", row=1
+                    ) from None
                 if not isinstance(first, dict):
                     raise InputError(path, "expected one JSON object per line", row=1)
                 seen = list(first)

@@ -77,7 +77,11 @@ class Shard:
                 if name in table.column_names:
                     position = table.column_names.index(name)
                     old_type = table.schema.field(name).type
-                    new_type = old_type if pa.types.is_string(old_type) or pa.types.is_large_string(old_type) else None
+                    new_type = (
+                        old_type
+                        if pa.types.is_string(old_type) or pa.types.is_large_string(old_type)
+                        else None
+                    )
                     table = table.set_column(position, name, pa.array(list(values), type=new_type))
                 else:
                     table = table.append_column(name, pa.array(list(values)))

@@ -15,6 +15,7 @@ Output layout of ``redact`` (OUTPUT is a directory, as Spark writes it)::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -31,7 +32,7 @@ from typing import Any
 
 from deid.config import DeidConfig, resolve_path
 from deid.errors import ConfigError, DeidError, InputError, OutputError
-from deid.io.readers import ReadOptions, Reader, detect_format, open_reader
+from deid.io.readers import ReadOptions, detect_format, open_reader
 from deid.io.shard import Reject, Shard
 from deid.io.writers import commit_file, sha256_file, temp_name, write_json_atomic, write_lines_atomic
 from deid.run.local import default_workers, run_local
@@ -135,7 +136,9 @@ def _check_output(spec: JobSpec, final: Path, work: Path) -> None:
     if spec.resume:
         return
     if not spec.overwrite:
-        raise OutputError(f"{final}: already exists: use --overwrite to replace it or --resume to continue it")
+        raise OutputError(
+            f"{final}: already exists: use --overwrite to replace it or --resume to continue it"
+        )
     if spec.mode != "detect":
         if final.is_file():
             raise OutputError(f"{final}: is a file; the output of 'redact' is a directory")
@@ -183,7 +186,9 @@ class _IdChecker:
             key = hashlib.blake2b(repr(value).encode("utf-8", "surrogateescape"), digest_size=8).digest()
             first = self._seen.setdefault(key, row)
             if first != row:
-                bad[position] = Reject(row, f"duplicate id (first seen at row {first})", self.column, _id(value))
+                bad[position] = Reject(
+                    row, f"duplicate id (first seen at row {first})", self.column, _id(value)
+                )
         return shard.without_rows(set(bad), list(bad.values()))
 
 
@@ -197,10 +202,9 @@ class _Signals:
     def __enter__(self) -> _Signals:
         self._old: dict[int, Any] = {}
         for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # signal.signal raises ValueError outside the main thread (e.g. inside a test runner thread).
+            with contextlib.suppress(ValueError):
                 self._old[signum] = signal.signal(signum, self._handle)
-            except ValueError:  # not the main thread (e.g. inside a test runner thread)
-                pass
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -258,14 +262,23 @@ def run_job(spec: JobSpec) -> RunReport:
         if unknown:
             raise ConfigError(f"routing.policies: {unknown} are not tiers ({', '.join(tiers.names)})")
         if config.routing.column in reader.columns:
-            raise InputError(spec.input, f"the input already has a column '{config.routing.column}' (set routing.column)")
+            raise InputError(
+                spec.input, f"the input already has a column '{config.routing.column}' (set routing.column)"
+            )
     _check_output(spec, final, work)
     if spec.mode == "detect" and spec.resume and final.exists() and not work.exists():
-        raise OutputError(f"{final}: this detection run is already complete (use --overwrite to run it again)")
+        raise OutputError(
+            f"{final}: this detection run is already complete (use --overwrite to run it again)"
+        )
 
     header = base_header(
         mode=spec.mode,
-        input={"name": spec.input.name, "format": input_format, "sha256": _input_digest(spec.input), "bytes": spec.input.stat().st_size},
+        input={
+            "name": spec.input.name,
+            "format": input_format,
+            "sha256": _input_digest(spec.input),
+            "bytes": spec.input.stat().st_size,
+        },
         config_sha256=config.digest(),
         key_fingerprint=key.fingerprint if key is not None and spec.mode == "redact" else None,
         router=model_fingerprint(spec.router) if spec.router is not None else None,
@@ -352,7 +365,9 @@ def run_job(spec: JobSpec) -> RunReport:
         with _Signals(), progress:
             run_local(shards_to_run(), task, workers, on_result)
     except OSError as exc:
-        raise OutputError(f"{work}: writing failed ({exc.strerror or exc}); committed shards are kept, fix and --resume") from None
+        raise OutputError(
+            f"{work}: writing failed ({exc.strerror or exc}); committed shards are kept, fix and --resume"
+        ) from None
 
     _finish(spec, manifest, work, final, rejects_dir, report, started)
     return report
@@ -362,13 +377,21 @@ def _drop_unverified(manifest: Manifest, work: Path) -> None:
     """Forget committed shards whose part file is missing or altered (they are redone)."""
     for index, entry in list(manifest.shards.items()):
         parts = [work / p["path"] for p in entry["parts"]]
-        if not all(p.is_file() and sha256_file(p) == e["sha256"] for p, e in zip(parts, entry["parts"], strict=True)):
+        if not all(
+            p.is_file() and sha256_file(p) == e["sha256"] for p, e in zip(parts, entry["parts"], strict=True)
+        ):
             logger.warning("shard %d: part file missing or changed; it will be processed again", index)
             del manifest.shards[index]
 
 
 def _finish(
-    spec: JobSpec, manifest: Manifest, work: Path, final: Path, rejects_dir: Path, report: RunReport, started: float
+    spec: JobSpec,
+    manifest: Manifest,
+    work: Path,
+    final: Path,
+    rejects_dir: Path,
+    report: RunReport,
+    started: float,
 ) -> None:
     entries = [manifest.shards[i] for i in sorted(manifest.shards)]
     reasons: Counter[str] = Counter()

@@ -106,4 +106,3 @@ def run_local(
                 on_result(result)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-

@@ -86,7 +86,9 @@ class Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise OutputError(f"{path}: no manifest to resume from (use --overwrite to start again)") from None
+            raise OutputError(
+                f"{path}: no manifest to resume from (use --overwrite to start again)"
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise OutputError(f"{path}: the manifest is damaged (use --overwrite to start again)") from None
         manifest = cls(path, {k: v for k, v in data.items() if k not in ("shards", "complete", "totals")})

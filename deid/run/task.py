@@ -162,7 +162,9 @@ class ShardProcessor:
         if self.router is None or self.task.tiers is None:
             return [None] * shard.num_rows, [None] * shard.num_rows
         columns = [shard.column(name) for name in self.task.text_columns]
-        documents = ["\n\n".join(v for v in values if isinstance(v, str)) for values in zip(*columns, strict=True)]
+        documents = [
+            "\n\n".join(v for v in values if isinstance(v, str)) for values in zip(*columns, strict=True)
+        ]
         if not documents:
             return [], []
         proba = self.router.predict_proba(documents)
@@ -226,7 +228,9 @@ class ShardProcessor:
             if task.mode == "redact":
                 updates[name] = [
                     None if value is None else self.transformer(tier).transform(text, row, _subject(subject))
-                    for value, text, row, subject, tier in zip(values, texts, spans, subjects, tiers, strict=True)
+                    for value, text, row, subject, tier in zip(
+                        values, texts, spans, subjects, tiers, strict=True
+                    )
                 ]
         if task.router is not None and task.mode != "detect":
             column = task.config.routing.column
@@ -289,7 +293,9 @@ class ShardProcessor:
             parts.append(_part_entry(path, task.parts_dir, rows.num_rows))
         return parts
 
-    def _write_spans(self, index: int, ids: list[Any], spans_by_column: dict[str, list[list[Span]]]) -> dict[str, Any]:
+    def _write_spans(
+        self, index: int, ids: list[Any], spans_by_column: dict[str, list[list[Span]]]
+    ) -> dict[str, Any]:
         lines = []
         for position, row_id in enumerate(ids):
             for name in self.task.text_columns:

@@ -22,8 +22,12 @@ _MONTH_RE = "|".join(sorted(_MONTH_LOOKUP, key=len, reverse=True))
 
 _NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{4}|\d{2}))?$")
 _ISO = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(.*)$")
-_DAY_MONTH = re.compile(rf"^(\d{{1,2}})(st|nd|rd|th)?(\s+)({_MONTH_RE})(\.?)(,?\s+(\d{{4}}|'?\d{{2}}))?$", re.I)
-_MONTH_DAY = re.compile(rf"^({_MONTH_RE})(\.?)(\s+)(\d{{1,2}})(st|nd|rd|th)?(,?\s+(\d{{4}}|'?\d{{2}}))?$", re.I)
+_DAY_MONTH = re.compile(
+    rf"^(\d{{1,2}})(st|nd|rd|th)?(\s+)({_MONTH_RE})(\.?)(,?\s+(\d{{4}}|'?\d{{2}}))?$", re.I
+)
+_MONTH_DAY = re.compile(
+    rf"^({_MONTH_RE})(\.?)(\s+)(\d{{1,2}})(st|nd|rd|th)?(,?\s+(\d{{4}}|'?\d{{2}}))?$", re.I
+)
 _MONTH_YEAR = re.compile(rf"^({_MONTH_RE})(\.?)(,?\s+)(\d{{4}})$", re.I)
 _YEAR = re.compile(r"^(\d{4})$")
 _SHORT_YEAR = re.compile(r"^(['\u2019])(\d{2})$")
@@ -141,8 +145,5 @@ def shift_date_text(value: str, days: int) -> str | None:
 def _suffix(day: int, like: str | None) -> str:
     if not like:
         return ""
-    if 11 <= day % 100 <= 13:
-        suffix = "th"
-    else:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
     return suffix.upper() if like.isupper() else suffix

@@ -29,7 +29,9 @@ class SecretKey:
     def __init__(self, material: str) -> None:
         material = material.strip()
         if len(material) < MIN_KEY_CHARS:
-            raise KeyError_(f"the key is too short: at least {MIN_KEY_CHARS} characters are required (use 'deid keygen')")
+            raise KeyError_(
+                f"the key is too short: at least {MIN_KEY_CHARS} characters are required (use 'deid keygen')"
+            )
         if len(set(material)) < MIN_DISTINCT_CHARS:
             raise KeyError_("the key has too little variety to be secret (use 'deid keygen')")
         self._material = material.encode("utf-8")

@@ -69,7 +69,9 @@ class TextTransformer:
             params = {"new_value": f"<{entity_type}>"}
         if name == "date_shift":
             params = {
-                "offset_days": subject_offset_days(self._subkeys["date_shift"], subject, params.pop("max_days")),
+                "offset_days": subject_offset_days(
+                    self._subkeys["date_shift"], subject, params.pop("max_days")
+                ),
                 "fallback": params["fallback"],
             }
         if name in self._subkeys:

@@ -85,7 +85,11 @@ def _email(value: str, fake: Faker, rng: random.Random) -> str:
 
 
 def _url(value: str, fake: Faker, rng: random.Random) -> str:
-    scheme = "https://" if value.lower().startswith("https") else ("http://" if value.lower().startswith("http") else "")
+    scheme = (
+        "https://"
+        if value.lower().startswith("https")
+        else ("http://" if value.lower().startswith("http") else "")
+    )
     slug = fake.slug() or "page"
     return f"{scheme}www.example.{rng.choice(['com', 'org', 'net'])}/{slug}"
 

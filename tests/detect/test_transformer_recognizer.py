@@ -58,7 +58,10 @@ def test_when_configured_in_detector_then_runs_inside_presidio(tiny_model_dir: P
     config = parse_config(
         {
             "detection": {
-                "transformer": {"model": str(tiny_model_dir), "label_map": {"PER": "PERSON", "LOC": "LOCATION"}},
+                "transformer": {
+                    "model": str(tiny_model_dir),
+                    "label_map": {"PER": "PERSON", "LOC": "LOCATION"},
+                },
                 "score_threshold": 0.0,
             }
         }

@@ -28,7 +28,12 @@ def _rejects(reader) -> list[tuple[int, str, str | None]]:  # type: ignore[no-un
 
 @pytest.mark.parametrize(
     ("name", "override", "expected"),
-    [("a.parquet", None, "parquet"), ("a.csv", None, "csv"), ("a.jsonl", None, "jsonl"), ("a.txt", "csv", "csv")],
+    [
+        ("a.parquet", None, "parquet"),
+        ("a.csv", None, "csv"),
+        ("a.jsonl", None, "jsonl"),
+        ("a.txt", "csv", "csv"),
+    ],
 )
 def test_when_extension_or_override_then_format(name: str, override: str | None, expected: str) -> None:
     assert detect_format(name, override) == expected
@@ -47,14 +52,18 @@ def test_when_csv_has_quoted_newlines_then_rows_are_counted_as_rows(tmp_path: Pa
 
 def test_when_shard_size_two_then_shards_of_two(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
-    path.write_text("".join(json.dumps({"id": i, "note": f"n{i}"}) + "\n" for i in range(5)), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": i, "note": f"n{i}"}) + "\n" for i in range(5)), encoding="utf-8"
+    )
     sizes = [s.num_rows for s in open_reader(path, OPTS).shards()]
     assert sizes == [2, 2, 1]
 
 
 def test_when_parquet_has_small_row_groups_then_shards_are_full(tmp_path: Path) -> None:
     path = tmp_path / "a.parquet"
-    pq.write_table(pa.table({"id": list(range(7)), "note": [f"n{i}" for i in range(7)]}), path, row_group_size=3)
+    pq.write_table(
+        pa.table({"id": list(range(7)), "note": [f"n{i}" for i in range(7)]}), path, row_group_size=3
+    )
     shards = list(open_reader(path, ReadOptions(text_columns=("note",), shard_size=4)).shards())
     assert [s.num_rows for s in shards] == [4, 3]
     assert shards[1].row_numbers == [5, 6, 7]
@@ -74,7 +83,9 @@ def test_when_parquet_has_small_row_groups_then_shards_are_full(tmp_path: Path) 
         (b"[1, 2]\n", "list.jsonl", "one JSON object per line"),
     ],
 )
-def test_when_file_is_bad_then_one_line_error_with_file(tmp_path: Path, content: bytes, name: str, message: str) -> None:
+def test_when_file_is_bad_then_one_line_error_with_file(
+    tmp_path: Path, content: bytes, name: str, message: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(InputError, match=message) as info:
@@ -98,7 +109,9 @@ def test_when_csv_rows_ragged_or_invalid_utf8_then_rejected_with_row_and_column(
 
 def test_when_jsonl_line_broken_then_rejected_and_others_kept(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
-    path.write_bytes(b'{"id": 1, "note": "a"}\n{"id": 2, "note": \n"x"\n{"id": 3, "note": "\xff"}\n{"id": 4, "note": "d"}\n')
+    path.write_bytes(
+        b'{"id": 1, "note": "a"}\n{"id": 2, "note": \n"x"\n{"id": 3, "note": "\xff"}\n{"id": 4, "note": "d"}\n'
+    )
     reader = open_reader(path, OPTS)
     assert [n for _, n in _rows(reader)] == ["a", "d"]
     assert [(r, reason.split(" (")[0]) for r, reason, _ in _rejects(reader)] == [

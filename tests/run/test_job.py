@@ -29,7 +29,15 @@ def _gold() -> dict[tuple[str, str], dict]:
 def full_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The whole shipped sample redacted once with the default config."""
     out = tmp_path_factory.mktemp("full") / "out"
-    args = ["redact", str(SAMPLES / "notes.parquet"), str(out), "--text-column", "note", "--text-column", "comment"]
+    args = [
+        "redact",
+        str(SAMPLES / "notes.parquet"),
+        str(out),
+        "--text-column",
+        "note",
+        "--text-column",
+        "comment",
+    ]
     result = run_cli([*args, "--id-column", "id", "--workers", "1", "--no-progress"])
     assert result.exit_code == 0, result.output
     return out
@@ -72,7 +80,9 @@ def test_when_sample_redacted_then_manifest_and_report_hold_counts_not_values(fu
     assert manifest["totals"] == {"rows_in": 300, "rows_out": 300, "rows_rejected": 0, "shards": 1}
     assert report["rows_in"] == report["rows_out"] + report["rows_rejected"] == 300
     assert report["entities"]["note"]["EMAIL_ADDRESS"] > 100
-    everything = (full_sample_run / "_manifest.json").read_text() + (full_sample_run / "_report.json").read_text()
+    everything = (full_sample_run / "_manifest.json").read_text() + (
+        full_sample_run / "_report.json"
+    ).read_text()
     for doc in _gold().values():
         for span in doc["spans"]:
             value = doc["text"][span["start"] : span["end"]]
@@ -89,10 +99,16 @@ def test_when_csv_or_jsonl_then_same_format_and_rows_back(tmp_path: Path, fmt: s
     else:
         frame.to_json(source, orient="records", lines=True, force_ascii=False)
     out = tmp_path / "out"
-    result = run_cli(["redact", str(source), str(out), "--text-column", "note", "--id-column", "id", "--workers", "1"])
+    result = run_cli(
+        ["redact", str(source), str(out), "--text-column", "note", "--id-column", "id", "--workers", "1"]
+    )
     assert result.exit_code == 0, result.output
     part = out / f"part-00000.{fmt}"
-    back = pd.read_csv(part, dtype=str, keep_default_na=False) if fmt == "csv" else pd.read_json(part, lines=True, dtype=False)
+    back = (
+        pd.read_csv(part, dtype=str, keep_default_na=False)
+        if fmt == "csv"
+        else pd.read_json(part, lines=True, dtype=False)
+    )
     assert list(back.columns) == list(frame.columns)
     assert list(back["id"]) == list(frame["id"])
     assert list(back["department"]) == list(frame["department"])
@@ -101,14 +117,33 @@ def test_when_csv_or_jsonl_then_same_format_and_rows_back(tmp_path: Path, fmt: s
 
 def test_when_output_format_given_then_converted(tmp_path: Path, small_parquet: Path) -> None:
     out = tmp_path / "out"
-    args = ["redact", str(small_parquet), str(out), "--text-column", "note", "--output-format", "csv", "--workers", "1"]
+    args = [
+        "redact",
+        str(small_parquet),
+        str(out),
+        "--text-column",
+        "note",
+        "--output-format",
+        "csv",
+        "--workers",
+        "1",
+    ]
     assert run_cli(args).exit_code == 0
     assert len(pd.read_csv(out / "part-00000.csv")) == 30
 
 
 def test_when_output_exists_then_error_unless_overwrite(tmp_path: Path, small_parquet: Path) -> None:
     out = tmp_path / "out"
-    args = ["redact", str(small_parquet), str(out), "--text-column", "note", "--workers", "1", "--no-progress"]
+    args = [
+        "redact",
+        str(small_parquet),
+        str(out),
+        "--text-column",
+        "note",
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
     assert run_cli(args).exit_code == 0
     again = run_cli(args)
     assert again.exit_code == 1 and "already exists" in again.output
@@ -124,9 +159,21 @@ def test_when_overwrite_targets_a_foreign_directory_then_refused(tmp_path: Path,
     assert (out / "thesis.txt").read_text() == "keep me"
 
 
-def test_when_detect_then_one_line_per_row_with_ids_and_valid_offsets(tmp_path: Path, small_parquet: Path) -> None:
+def test_when_detect_then_one_line_per_row_with_ids_and_valid_offsets(
+    tmp_path: Path, small_parquet: Path
+) -> None:
     out = tmp_path / "spans.jsonl"
-    args = ["detect", str(small_parquet), str(out), "--text-column", "note", "--id-column", "id", "--workers", "1"]
+    args = [
+        "detect",
+        str(small_parquet),
+        str(out),
+        "--text-column",
+        "note",
+        "--id-column",
+        "id",
+        "--workers",
+        "1",
+    ]
     assert run_cli(args).exit_code == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     table = pq.read_table(small_parquet).to_pydict()
@@ -138,7 +185,9 @@ def test_when_detect_then_one_line_per_row_with_ids_and_valid_offsets(tmp_path: 
     assert Path(str(out) + ".manifest.json").is_file() and not Path(str(out) + ".deid-parts").exists()
 
 
-def test_when_pseudonymizing_then_consistent_across_rows_and_workers(tmp_path: Path, small_parquet: Path, key_env: str) -> None:
+def test_when_pseudonymizing_then_consistent_across_rows_and_workers(
+    tmp_path: Path, small_parquet: Path, key_env: str
+) -> None:
     config = write_config(
         tmp_path / "p.yaml",
         "policy:\n  default: {operator: pseudonymize}\n  entities:\n    DATE_TIME: {operator: date_shift}\nrun:\n  shard_size: 8\n",
@@ -147,7 +196,15 @@ def test_when_pseudonymizing_then_consistent_across_rows_and_workers(tmp_path: P
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
         args = ["redact", str(small_parquet), str(out), "--text-column", "note", "--id-column", "id"]
-        args += ["--subject-column", "patient_id", "--config", str(config), "--workers", str(workers), "--no-progress"]
+        args += [
+            "--subject-column",
+            "patient_id",
+            "--config",
+            str(config),
+            "--workers",
+            str(workers),
+            "--no-progress",
+        ]
         assert run_cli(args).exit_code == 0
         outs[workers] = out
     parts = sorted(p.name for p in outs[1].glob("part-*"))
@@ -159,17 +216,33 @@ def test_when_pseudonymizing_then_consistent_across_rows_and_workers(tmp_path: P
     assert key_env not in (outs[2] / "_manifest.json").read_text()
 
 
-def test_when_keyed_policy_without_key_then_clear_error(tmp_path: Path, small_parquet: Path, no_key_env: None) -> None:
+def test_when_keyed_policy_without_key_then_clear_error(
+    tmp_path: Path, small_parquet: Path, no_key_env: None
+) -> None:
     config = write_config(tmp_path / "p.yaml", "policy:\n  default: {operator: hash}\n")
-    result = run_cli(["redact", str(small_parquet), str(tmp_path / "o"), "--text-column", "note", "--config", str(config)])
+    result = run_cli(
+        ["redact", str(small_parquet), str(tmp_path / "o"), "--text-column", "note", "--config", str(config)]
+    )
     assert result.exit_code == 1 and "DEID_KEY" in result.output
     assert not (tmp_path / "o").exists()
 
 
-def test_when_encrypted_then_decrypt_restores_original(tmp_path: Path, small_parquet: Path, key_env: str) -> None:
+def test_when_encrypted_then_decrypt_restores_original(
+    tmp_path: Path, small_parquet: Path, key_env: str
+) -> None:
     config = write_config(tmp_path / "e.yaml", "policy:\n  default: {operator: encrypt}\n")
     out, restored = tmp_path / "enc", tmp_path / "dec"
-    args = ["redact", str(small_parquet), str(out), "--text-column", "note", "--config", str(config), "--workers", "1"]
+    args = [
+        "redact",
+        str(small_parquet),
+        str(out),
+        "--text-column",
+        "note",
+        "--config",
+        str(config),
+        "--workers",
+        "1",
+    ]
     assert run_cli(args).exit_code == 0
     result = run_cli(["decrypt", str(out), str(restored), "--text-column", "note"])
     assert result.exit_code == 0, result.output
@@ -182,7 +255,9 @@ def test_when_bad_rows_then_rejected_with_reason_and_counts_add_up(tmp_path: Pat
         b"id,note\n1,Call 617-555-0123\n1,duplicate id\n2,too,many,fields\n3,bad \xff\n,no id\n4,Mail ann@example.org\n"
     )
     out = tmp_path / "out"
-    result = run_cli(["redact", str(source), str(out), "--text-column", "note", "--id-column", "id", "--workers", "1"])
+    result = run_cli(
+        ["redact", str(source), str(out), "--text-column", "note", "--id-column", "id", "--workers", "1"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "_report.json").read_text())
     assert (report["rows_in"], report["rows_out"], report["rows_rejected"]) == (6, 2, 4)
@@ -203,11 +278,17 @@ def test_when_jsonl_text_cell_not_a_string_then_rejected(tmp_path: Path) -> None
     rows = [{"id": 1, "note": "ok"}, {"id": 2, "note": 42}, {"id": 3, "note": ["a"]}, {"id": 4, "note": None}]
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "out"
-    assert run_cli(["redact", str(source), str(out), "--text-column", "note", "--id-column", "id"]).exit_code == 0
+    assert (
+        run_cli(["redact", str(source), str(out), "--text-column", "note", "--id-column", "id"]).exit_code
+        == 0
+    )
     back = [json.loads(line) for line in (out / "part-00000.jsonl").read_text().splitlines()]
     assert back == [{"id": 1, "note": "ok"}, {"id": 4, "note": None}]
     reasons = [json.loads(line)["reason"] for line in (out / "_rejects.jsonl").read_text().splitlines()]
-    assert reasons == ["text cell holds a number, expected a string", "text cell holds a list, expected a string"]
+    assert reasons == [
+        "text cell holds a number, expected a string",
+        "text cell holds a list, expected a string",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -218,7 +299,9 @@ def test_when_jsonl_text_cell_not_a_string_then_rejected(tmp_path: Path) -> None
         (["--text-column", "priority"], "text column has type int64"),
     ],
 )
-def test_when_columns_wrong_then_one_line_error(tmp_path: Path, small_parquet: Path, args: list[str], message: str) -> None:
+def test_when_columns_wrong_then_one_line_error(
+    tmp_path: Path, small_parquet: Path, args: list[str], message: str
+) -> None:
     result = run_cli(["redact", str(small_parquet), str(tmp_path / "o"), *args])
     assert result.exit_code == 1
     assert message in result.output and len(result.output.strip().splitlines()) == 1
@@ -227,7 +310,13 @@ def test_when_columns_wrong_then_one_line_error(tmp_path: Path, small_parquet: P
 
 def _deid(*args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "deid", *args], cwd=REPO, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "deid", *args],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
 
 
 def test_when_killed_and_resumed_then_output_identical_to_clean_run(tmp_path: Path) -> None:
@@ -235,7 +324,16 @@ def test_when_killed_and_resumed_then_output_identical_to_clean_run(tmp_path: Pa
     source = tmp_path / "in.parquet"
     pq.write_table(table, source)
     config = write_config(tmp_path / "c.yaml", "run:\n  shard_size: 5\n")
-    common = ["--text-column", "note", "--text-column", "comment", "--id-column", "id", "--config", str(config)]
+    common = [
+        "--text-column",
+        "note",
+        "--text-column",
+        "comment",
+        "--id-column",
+        "id",
+        "--config",
+        str(config),
+    ]
     common += ["--workers", "1", "--no-progress"]
     clean, crashed = tmp_path / "clean", tmp_path / "crashed"
     assert run_cli(["redact", str(source), str(clean), *common]).exit_code == 0
@@ -263,9 +361,14 @@ def test_when_killed_and_resumed_then_output_identical_to_clean_run(tmp_path: Pa
 
 def test_when_resuming_with_other_config_then_refused(tmp_path: Path, small_parquet: Path) -> None:
     out = tmp_path / "out"
-    assert run_cli(["redact", str(small_parquet), str(out), "--text-column", "note", "--workers", "1"]).exit_code == 0
+    assert (
+        run_cli(["redact", str(small_parquet), str(out), "--text-column", "note", "--workers", "1"]).exit_code
+        == 0
+    )
     other = write_config(tmp_path / "o.yaml", "run:\n  shard_size: 3\n")
-    result = run_cli(["redact", str(small_parquet), str(out), "--text-column", "note", "--config", str(other), "--resume"])
+    result = run_cli(
+        ["redact", str(small_parquet), str(out), "--text-column", "note", "--config", str(other), "--resume"]
+    )
     assert result.exit_code == 1 and "cannot resume" in result.output
 
 
@@ -285,7 +388,22 @@ def test_when_sample_redacted_with_patterns_only_then_output_matches_golden_file
     """
     golden = REPO / "tests" / "data" / "golden"
     out = tmp_path / "out"
-    args = ["redact", str(golden / "input.parquet"), str(out), "--text-column", "note", "--text-column", "comment"]
-    args += ["--id-column", "id", "--config", str(REPO / "configs" / "patterns-only.yaml"), "--output-format", "jsonl"]
+    args = [
+        "redact",
+        str(golden / "input.parquet"),
+        str(out),
+        "--text-column",
+        "note",
+        "--text-column",
+        "comment",
+    ]
+    args += [
+        "--id-column",
+        "id",
+        "--config",
+        str(REPO / "configs" / "patterns-only.yaml"),
+        "--output-format",
+        "jsonl",
+    ]
     assert run_cli([*args, "--workers", "1", "--no-progress"]).exit_code == 0
     assert (out / "part-00000.jsonl").read_text() == (golden / "expected.patterns-only.jsonl").read_text()

@@ -34,7 +34,9 @@ def transformer(operator: str, key: SecretKey | None = KEY, **params: object) ->
     return TextTransformer(policy, key)
 
 
-@pytest.mark.parametrize("operator", ["redact", "replace", "mask", "hash", "encrypt", "pseudonymize", "date_shift"])
+@pytest.mark.parametrize(
+    "operator", ["redact", "replace", "mask", "hash", "encrypt", "pseudonymize", "date_shift"]
+)
 def test_when_operator_applied_then_no_original_value_survives(operator: str) -> None:
     out = transformer(operator).transform(TEXT, SPANS, subject="p1")
     for value in VALUES:
@@ -57,7 +59,9 @@ def test_when_unkeyed_operator_then_exact_output(operator: str, expected: str) -
 
 
 def test_when_mask_keeps_last_four_then_card_tail_visible() -> None:
-    out = transformer("mask", key=None, keep_last=4).transform("card 4111 1111 1111 1234", [Span(5, 24, "CREDIT_CARD", 1)])
+    out = transformer("mask", key=None, keep_last=4).transform(
+        "card 4111 1111 1111 1234", [Span(5, 24, "CREDIT_CARD", 1)]
+    )
     assert out == "card " + "*" * 15 + "1234"
 
 
@@ -78,7 +82,9 @@ def test_when_transformer_pickled_to_a_worker_then_same_output(operator: str) ->
 
 @pytest.mark.parametrize("operator", ["hash", "encrypt", "pseudonymize"])
 def test_when_key_differs_then_output_differs(operator: str) -> None:
-    assert transformer(operator).transform(TEXT, SPANS) != transformer(operator, OTHER_KEY).transform(TEXT, SPANS)
+    assert transformer(operator).transform(TEXT, SPANS) != transformer(operator, OTHER_KEY).transform(
+        TEXT, SPANS
+    )
 
 
 @pytest.mark.parametrize("operator", ["hash", "pseudonymize"])
@@ -109,7 +115,9 @@ def test_when_spellings_of_one_name_differ_then_pseudonym_is_the_same() -> None:
         ("ID", "MRN-4821937", r"^[A-Z]{3}-\d{7}$"),
     ],
 )
-def test_when_pseudonymized_then_surrogate_is_realistic_and_safe(entity: str, value: str, pattern: str) -> None:
+def test_when_pseudonymized_then_surrogate_is_realistic_and_safe(
+    entity: str, value: str, pattern: str
+) -> None:
     out = transformer("pseudonymize").transform(value, [Span(0, len(value), entity, 1)])
     assert re.match(pattern, out), out
     assert out != value
@@ -118,7 +126,9 @@ def test_when_pseudonymized_then_surrogate_is_realistic_and_safe(entity: str, va
 def test_when_card_pseudonymized_then_luhn_valid() -> None:
     out = transformer("pseudonymize").transform("4111 1111 1111 1111", [Span(0, 19, "CREDIT_CARD", 1)])
     digits = [int(c) for c in out if c.isdigit()]
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(reversed(digits)))
+    total = sum(
+        d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(reversed(digits))
+    )
     assert total % 10 == 0
 
 
@@ -151,7 +161,10 @@ def test_when_dates_of_one_subject_shift_then_interval_is_kept() -> None:
 
 
 def test_when_date_unparseable_then_replaced_by_type() -> None:
-    assert transformer("date_shift").transform("seen yesterday", [Span(5, 14, "DATE_TIME", 1)], "p1") == "seen <DATE_TIME>"
+    assert (
+        transformer("date_shift").transform("seen yesterday", [Span(5, 14, "DATE_TIME", 1)], "p1")
+        == "seen <DATE_TIME>"
+    )
 
 
 def test_when_policy_needs_key_and_none_given_then_error() -> None:
@@ -193,7 +206,9 @@ def test_when_no_key_and_required_then_error_names_the_variable(no_key_env) -> N
     cuts=st.lists(st.integers(0, 80), min_size=0, max_size=6),
     operator=st.sampled_from(["redact", "replace", "mask", "hash", "encrypt", "pseudonymize"]),
 )
-def test_when_any_spans_then_output_is_well_formed_and_values_removed(text: str, cuts: list[int], operator: str) -> None:
+def test_when_any_spans_then_output_is_well_formed_and_values_removed(
+    text: str, cuts: list[int], operator: str
+) -> None:
     points = sorted({min(c, len(text)) for c in cuts})
     spans = [Span(a, b, "ID", 1) for a, b in zip(points[::2], points[1::2], strict=False) if b > a]
     out = transformer(operator).transform(text, spans)

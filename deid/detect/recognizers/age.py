@@ -13,7 +13,11 @@ PATTERNS = [
         r"\b\d{1,3}(?=\s?(?:-\s?)?(?:years?|yrs?|y)(?:\s?|-)(?:old|o\b)|\s?y/o\b|\s?yo\b|\s?yrs?\.?\s?old\b)",
         0.7,
     ),
-    Pattern("number after an age label", r"(?<=\b(?:age|aged|ages)\s?:?\s{0,2})\d{1,3}\b(?!\s?(?:%|mg|kg|lb|cm|mm))", 0.6),
+    Pattern(
+        "number after an age label",
+        r"(?<=\b(?:age|aged|ages)\s?:?\s{0,2})\d{1,3}\b(?!\s?(?:%|mg|kg|lb|cm|mm))",
+        0.6,
+    ),
 ]
 
 
@@ -22,5 +26,8 @@ class AgeRecognizer(PatternRecognizer):
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(
-            supported_entity="AGE", patterns=PATTERNS, name="AgeRecognizer", supported_language=supported_language
+            supported_entity="AGE",
+            patterns=PATTERNS,
+            name="AgeRecognizer",
+            supported_language=supported_language,
         )

@@ -22,7 +22,9 @@ PATTERNS = [
     Pattern("day month year", rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", 0.7),
     Pattern("month day, year", rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", 0.7),
     Pattern("month year", rf"\b{_MONTH},?\s+{_YEAR}\b", 0.6),
-    Pattern("capitalised month and day", rf"\b{_MONTH_CAPITALISED}\s+{_DAY}\b(?!\s*(?:mg|ml|units?|%))", 0.55),
+    Pattern(
+        "capitalised month and day", rf"\b{_MONTH_CAPITALISED}\s+{_DAY}\b(?!\s*(?:mg|ml|units?|%))", 0.55
+    ),
     Pattern("day and capitalised month", rf"\b{_DAY}\s+{_MONTH_CAPITALISED}(?=\W|$)", 0.55),
 ]
 
@@ -32,5 +34,8 @@ class TextDateRecognizer(PatternRecognizer):
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(
-            supported_entity="DATE_TIME", patterns=PATTERNS, name="TextDateRecognizer", supported_language=supported_language
+            supported_entity="DATE_TIME",
+            patterns=PATTERNS,
+            name="TextDateRecognizer",
+            supported_language=supported_language,
         )

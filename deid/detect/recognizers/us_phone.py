@@ -11,7 +11,11 @@ from presidio_analyzer import Pattern, PatternRecognizer
 
 _SEP = r"[-. /]"
 PATTERNS = [
-    Pattern("US phone, (area) exchange-line", r"(?<![\w/])\(\s?[2-9]\d{2}\s?\)\s?[2-9]\d{2}[-. ]?\d{4}(?![\w/])", 0.75),
+    Pattern(
+        "US phone, (area) exchange-line",
+        r"(?<![\w/])\(\s?[2-9]\d{2}\s?\)\s?[2-9]\d{2}[-. ]?\d{4}(?![\w/])",
+        0.75,
+    ),
     Pattern(
         "US phone, separated groups",
         rf"(?<![\w/.-])(?:\+?1{_SEP}?)?[2-9]\d{{2}}({_SEP})[2-9]\d{{2}}\1\d{{4}}(?:\s?(?:x|ext\.?)\s?\d{{1,5}})?(?![\w/]|\.\d)",
@@ -19,7 +23,20 @@ PATTERNS = [
     ),
     Pattern("US phone, +1 and ten digits", r"(?<![\w+])\+1\s?[2-9]\d{9}(?!\w)", 0.7),
 ]
-CONTEXT = ["phone", "tel", "telephone", "cell", "mobile", "call", "called", "fax", "contact", "number", "home", "work"]
+CONTEXT = [
+    "phone",
+    "tel",
+    "telephone",
+    "cell",
+    "mobile",
+    "call",
+    "called",
+    "fax",
+    "contact",
+    "number",
+    "home",
+    "work",
+]
 
 
 class UsPhoneRecognizer(PatternRecognizer):

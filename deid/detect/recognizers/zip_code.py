@@ -10,7 +10,11 @@ _STATES = (
 )
 PATTERNS = [
     Pattern("ZIP after a state code", rf"(?-i:(?<=\b(?:{_STATES}),?\s{{1,2}}))\d{{5}}(?:-\d{{4}})?\b", 0.7),
-    Pattern("ZIP after its label", r"(?<=\b(?:zip|zip\s?code|postal\s?code|zipcode)\s?[:#]?\s{0,2})\d{5}(?:-\d{4})?\b", 0.7),
+    Pattern(
+        "ZIP after its label",
+        r"(?<=\b(?:zip|zip\s?code|postal\s?code|zipcode)\s?[:#]?\s{0,2})\d{5}(?:-\d{4})?\b",
+        0.7,
+    ),
 ]
 
 
@@ -19,5 +23,8 @@ class ZipCodeRecognizer(PatternRecognizer):
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(
-            supported_entity="LOCATION", patterns=PATTERNS, name="ZipCodeRecognizer", supported_language=supported_language
+            supported_entity="LOCATION",
+            patterns=PATTERNS,
+            name="ZipCodeRecognizer",
+            supported_language=supported_language,
         )
