@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -54,3 +55,24 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def run_from_options(mode: str, input_path: Path, output: Path, **options: Any) -> Any:
+    """Build a :class:`deid.run.job.JobSpec` from a command's parsed options and run it.
+
+    Returns:
+        The :class:`deid.run.job.RunReport`.
+    """
+    from deid.config import load_config
+    from deid.run.job import JobSpec, run_job
+
+    spec = JobSpec(
+        mode=mode,  # type: ignore[arg-type]
+        input=input_path,
+        output=output,
+        text_columns=tuple(options.pop("text_columns")),
+        config=load_config(options.pop("config_path")),
+        show_progress=not options.pop("no_progress"),
+        **options,
+    )
+    return run_job(spec)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from deid.cli._common import domain_errors
-from deid.cli._job_options import FORMATS, input_options
+from deid.cli._job_options import FORMATS, input_options, run_from_options
 
 
 @click.command(
@@ -32,51 +33,16 @@ from deid.cli._job_options import FORMATS, input_options
     help="Sensitivity classifier dir: adds a tier column, applies the tier's policy, partitions OUTPUT by tier.",
 )
 @domain_errors
-def redact(
-    input_path: Path,
-    output: Path,
-    text_columns: tuple[str, ...],
-    id_column: str | None,
-    config_path: str | None,
-    input_format: str | None,
-    delimiter: str,
-    workers: int | None,
-    resume: bool,
-    overwrite: bool,
-    no_progress: bool,
-    subject_column: str | None,
-    output_format: str | None,
-    router: Path | None,
-) -> None:
+def redact(input_path: Path, output: Path, **options: Any) -> None:
     """Redact or pseudonymize PII in INPUT's text columns and write OUTPUT (a directory of parts).
 
     Every other column, its type and the row order are kept. The policy in the config picks the
     operator per entity type; keyed operators read the key from $DEID_KEY or the configured key
     file. With --router each row gets a sensitivity tier (config: routing), the tier's policy, and
-    its partition OUTPUT/sensitivity=<tier>/. OUTPUT also holds _manifest.json, _report.json and, if any row was rejected, _rejects.jsonl.
+    its partition OUTPUT/sensitivity=<tier>/. OUTPUT also holds _manifest.json, _report.json and,
+    if any row was rejected, _rejects.jsonl.
     """
-    from deid.config import load_config
-    from deid.run.job import JobSpec, run_job
-
-    report = run_job(
-        JobSpec(
-            mode="redact",
-            input=input_path,
-            output=output,
-            text_columns=tuple(text_columns),
-            config=load_config(config_path),
-            id_column=id_column,
-            subject_column=subject_column,
-            input_format=input_format,
-            output_format=output_format,
-            workers=workers,
-            resume=resume,
-            overwrite=overwrite,
-            delimiter=delimiter,
-            show_progress=not no_progress,
-            router=router,
-        )
-    )
+    report = run_from_options("redact", input_path, output, **options)
     found = sum(n for counts in report.entities.values() for n in counts.values())
     click.echo(
         f"{report.rows_out} rows written to {output} ({report.rows_rejected} rejected, {found} entities transformed, "

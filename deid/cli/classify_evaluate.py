@@ -1,0 +1,63 @@
+"""``deid classify evaluate``: score a classifier on labelled documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from deid.classify._cli_common import set_threads, threads_option, write_json
+from deid.cli._common import domain_errors
+
+
+@click.command(
+    "evaluate",
+    epilog="Example: deid classify evaluate models/deid-router-minilm test.parquet --text-column text "
+    "--label-column tier --out metrics.json",
+)
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.argument("data_path", type=click.Path(path_type=Path))
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--label-column", default="label", show_default=True)
+@click.option(
+    "--out", "out_path", type=click.Path(path_type=Path), default=None, help="Also write the metrics as JSON."
+)
+@click.option(
+    "--record",
+    default=None,
+    metavar="NAME",
+    help="Also store the metrics in the model's metrics.json under NAME and refresh its model card.",
+)
+@threads_option
+@domain_errors
+def evaluate(
+    model_dir: Path,
+    data_path: Path,
+    text_column: str,
+    label_column: str,
+    out_path: Path | None,
+    record: str | None,
+    threads: int | None,
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of MODEL_DIR on DATA_PATH."""
+    from deid._offline import ensure_offline
+
+    ensure_offline()
+    from deid.classify.data import read_labelled
+    from deid.classify.evaluate import evaluate_classifier, format_metrics
+    from deid.classify.registry import load_classifier
+
+    set_threads(threads)
+    data = read_labelled(data_path, text_column, label_column)
+    model = load_classifier(model_dir)
+    metrics = evaluate_classifier(model, data.texts, data.labels)
+    metrics["model"] = str(model_dir)
+    metrics["method"] = model.method
+    metrics["data"] = str(data_path)
+    click.echo(format_metrics(metrics))
+    if out_path is not None:
+        write_json(out_path, metrics)
+    if record is not None:
+        from deid.classify.card import record_evaluation
+
+        record_evaluation(model_dir, record, {**metrics, "data": data_path.name})
