@@ -3,7 +3,7 @@ PY := $(VENV)/bin/python
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup test test-fast lint demo bench
+.PHONY: setup test test-fast test-spark lint demo bench
 
 setup:
 	bash scripts/setup.sh
@@ -13,6 +13,9 @@ test:
 
 test-fast:
 	$(PY) -m pytest -q -m "not slow and not spark"
+
+test-spark:
+	$(PY) -m pytest -q -m spark
 
 lint:
 	$(VENV)/bin/ruff check deid tests bench

@@ -66,6 +66,10 @@ def run_from_options(mode: str, input_path: Path, output: Path, **options: Any) 
     from deid.config import load_config
     from deid.run.job import JobSpec, run_job
 
+    backend = options.pop("backend", "local")
+    spark_master = options.pop("spark_master", None)
+    if spark_master and backend != "spark":
+        raise click.UsageError("--spark-master needs --backend spark")
     spec = JobSpec(
         mode=mode,  # type: ignore[arg-type]
         input=input_path,
@@ -75,4 +79,8 @@ def run_from_options(mode: str, input_path: Path, output: Path, **options: Any) 
         show_progress=not options.pop("no_progress"),
         **options,
     )
+    if backend == "spark":
+        from deid.run.spark import run_spark
+
+        return run_spark(spec, master=spark_master)
     return run_job(spec)

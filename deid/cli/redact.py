@@ -32,6 +32,18 @@ from deid.cli._job_options import FORMATS, input_options, run_from_options
     default=None,
     help="Sensitivity classifier dir: adds a tier column, applies the tier's policy, partitions OUTPUT by tier.",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where shards are processed: local worker processes, or Spark executors (needs Java and pyspark).",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    help="Spark master for --backend spark (default local[*]; e.g. spark://host:7077, yarn).",
+)
 @domain_errors
 def redact(input_path: Path, output: Path, **options: Any) -> None:
     """Redact or pseudonymize PII in INPUT's text columns and write OUTPUT (a directory of parts).

@@ -24,7 +24,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -218,8 +218,17 @@ class _Signals:
             signal.signal(signum, handler)
 
 
-def run_job(spec: JobSpec) -> RunReport:
-    """Run a redact or detect job.
+Backend = Callable[[Iterable[Shard], ShardTask, int, Callable[[ShardResult], None]], None]
+
+
+def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
+    """Run a redact, detect or route job.
+
+    Args:
+        spec: what to run.
+        backend: processes the shards and calls back with each committed result; ``None`` uses
+            the local process pool (:func:`deid.run.local.run_local`);
+            :class:`deid.run.spark.SparkBackend` runs them in Spark executors.
 
     Raises:
         InputError: the input cannot be read as asked.
@@ -363,7 +372,7 @@ def run_job(spec: JobSpec) -> RunReport:
 
     try:
         with _Signals(), progress:
-            run_local(shards_to_run(), task, workers, on_result)
+            (backend or run_local)(shards_to_run(), task, workers, on_result)
     except OSError as exc:
         raise OutputError(
             f"{work}: writing failed ({exc.strerror or exc}); committed shards are kept, fix and --resume"

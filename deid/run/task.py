@@ -264,12 +264,16 @@ class ShardProcessor:
     def process(self, shard: Shard) -> ShardResult:
         """Transform one shard and commit its part file(s); the result lists them with their digests."""
         started = time.perf_counter()
-        done = self.transform(shard)
+        result = self.commit(self.transform(shard))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def commit(self, done: ProcessedShard) -> ShardResult:
+        """Write a transformed shard's part file(s) atomically and return its result with their digests."""
         if self.task.mode == "detect":
-            done.result.parts = [self._write_spans(shard.index, done.ids, done.spans)]
+            done.result.parts = [self._write_spans(done.shard.index, done.ids, done.spans)]
         else:
             done.result.parts = self._write_rows(done.shard, done.tiers)
-        done.result.seconds = time.perf_counter() - started
         return done.result
 
     def _write_rows(self, shard: Shard, tiers: list[str | None]) -> list[dict[str, Any]]:

@@ -1,0 +1,116 @@
+"""Entry point for ``spark-submit``: ``deid redact`` with the Spark backend.
+
+Usage::
+
+    spark-submit --master yarn deid/run/spark_submit.py INPUT OUTPUT --text-column note --id-column id
+    python -m deid.run.spark_submit INPUT OUTPUT --text-column note --spark-master 'local[4]'
+
+It takes the options of ``deid redact`` (``--workers`` is the number of executor cores to keep busy)
+and writes the same OUTPUT directory. The key comes from ``$DEID_KEY`` or ``$DEID_KEY_FILE`` on the
+driver, never from the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    # spark-submit runs this file as a script, which puts deid/run/ first on sys.path; its modules
+    # (job, task, spark...) must not shadow top-level ones.
+    sys.path.pop(0)
+
+import click  # noqa: E402
+
+from deid.cli._common import domain_errors  # noqa: E402
+from deid.cli._job_options import FORMATS, input_options  # noqa: E402
+
+
+@click.command(
+    epilog=(
+        "Example: spark-submit --master 'local[4]' deid/run/spark_submit.py samples/notes.parquet out/notes "
+        "--text-column note --text-column comment --id-column id"
+    )
+)
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("output", metavar="OUTPUT", type=click.Path(path_type=Path))
+@input_options
+@click.option(
+    "--subject-column", default=None, help="Subject column (e.g. patient id): dates shift per subject."
+)
+@click.option(
+    "--output-format", type=click.Choice(FORMATS), default=None, help="Output format (default: the input's)."
+)
+@click.option(
+    "--router",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Sensitivity classifier dir: adds a tier column, applies the tier's policy, partitions OUTPUT by tier.",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    help="Spark master URL (default: spark-submit's --master, else local[*]).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@domain_errors
+def main(
+    input_path: Path,
+    output: Path,
+    text_columns: tuple[str, ...],
+    id_column: str | None,
+    config_path: str | None,
+    input_format: str | None,
+    delimiter: str,
+    workers: int | None,
+    resume: bool,
+    overwrite: bool,
+    no_progress: bool,
+    subject_column: str | None,
+    output_format: str | None,
+    router: Path | None,
+    spark_master: str | None,
+    verbose: int,
+) -> None:
+    """Redact INPUT's text columns into OUTPUT with Spark executors doing the detection and transformation.
+
+    The driver reads INPUT, commits the part files and writes _manifest.json and _report.json: the
+    result is identical to 'deid redact' with the local backend, and --resume works across both.
+    """
+    from deid.cli import configure_logging
+    from deid.config import load_config
+    from deid.run.job import JobSpec
+    from deid.run.spark import run_spark
+
+    configure_logging(verbose, quiet=False)
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # one INFO line per Py4J connection otherwise
+    report = run_spark(
+        JobSpec(
+            mode="redact",
+            input=input_path,
+            output=output,
+            text_columns=tuple(text_columns),
+            config=load_config(config_path),
+            id_column=id_column,
+            subject_column=subject_column,
+            input_format=input_format,
+            output_format=output_format,
+            workers=workers,
+            resume=resume,
+            overwrite=overwrite,
+            delimiter=delimiter,
+            show_progress=not no_progress,
+            router=router,
+        ),
+        master=spark_master,
+    )
+    found = sum(n for counts in report.entities.values() for n in counts.values())
+    click.echo(
+        f"{report.rows_out} rows written to {output} ({report.rows_rejected} rejected, {found} entities transformed, "
+        f"{report.rows_per_s:.1f} rows/s, {report.workers} Spark cores)"
+    )
+
+
+if __name__ == "__main__":
+    main()
