@@ -222,7 +222,10 @@ class RunConfig(_Strict):
 
     shard_size: int = Field(1000, ge=1, description="rows per shard (unit of work, commit and resume)")
     max_text_chars: int = Field(
-        1_000_000, ge=1, description="cells longer than this are rejected (reason: too long)"
+        1_000_000,
+        ge=1,
+        le=1_000_000,
+        description="cells longer than this are rejected (reason: too long); at most spaCy's 1,000,000",
     )
 
 

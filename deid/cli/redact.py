@@ -44,8 +44,9 @@ from deid.cli._job_options import FORMATS, input_options, run_from_options
     default=None,
     help="Spark master for --backend spark (default local[*]; e.g. spark://host:7077, yarn).",
 )
+@click.option("--report", "write_audit", is_flag=True, help="Also write OUTPUT/_audit.html and _audit.json.")
 @domain_errors
-def redact(input_path: Path, output: Path, **options: Any) -> None:
+def redact(input_path: Path, output: Path, write_audit: bool, **options: Any) -> None:
     """Redact or pseudonymize PII in INPUT's text columns and write OUTPUT (a directory of parts).
 
     Every other column, its type and the row order are kept. The policy in the config picks the
@@ -60,3 +61,7 @@ def redact(input_path: Path, output: Path, **options: Any) -> None:
         f"{report.rows_out} rows written to {output} ({report.rows_rejected} rejected, {found} entities transformed, "
         f"{report.rows_per_s:.1f} rows/s)"
     )
+    if write_audit:
+        from deid.report import write_report
+
+        click.echo(f"audit report: {write_report(output).html_path}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from deid._offline import ensure_offline
 from deid.config import DetectionConfig, resolve_path
+from deid.detect.cleaning import clean_for_detection
 from deid.detect.spans import Span, merge_spans
 from deid.errors import ConfigError
 
@@ -104,6 +105,7 @@ class Detector:
         from presidio_analyzer.nlp_engine import NlpEngineProvider
 
         from deid.detect.recognizers import DEID_RECOGNIZERS
+        from deid.detect.recognizers.hardened import hardened_email_recognizer, hardened_url_recognizer
 
         cfg = self.config
         language = cfg.nlp.language
@@ -140,6 +142,14 @@ class Detector:
         for name in cfg.disable_recognizers:
             if any(r.name == name for r in registry.recognizers):
                 registry.remove_recognizer(name)
+        # Same recognizers, patterns that stay linear on hostile input (see recognizers/hardened.py).
+        for name, factory in (
+            ("EmailRecognizer", hardened_email_recognizer),
+            ("UrlRecognizer", hardened_url_recognizer),
+        ):
+            if any(r.name == name for r in registry.recognizers):
+                registry.remove_recognizer(name)
+                registry.add_recognizer(factory(language))
         if not use_spacy_ner:
             registry.remove_recognizer("SpacyRecognizer")
         for name in DEFAULT_DEID_RECOGNIZERS:
@@ -228,14 +238,16 @@ class Detector:
         analyzer = self.analyzer
         cfg = self.config
         language = cfg.nlp.language
-        texts = list(texts)
+        originals = list(texts)
+        cleaned = [clean_for_detection(t) for t in originals]
+        texts = [c.text for c in cleaned]
         if self._transformer is not None:
             self._transformer.prime([t for t in texts if t.strip()])
         try:
             artifacts = [a for _, a in analyzer.nlp_engine.process_batch(texts, language, batch_size=64)]
             out: list[list[Span]] = []
             allow = set(cfg.allow_list)
-            for text, nlp_artifacts in zip(texts, artifacts, strict=True):
+            for text, cleaning, nlp_artifacts in zip(texts, cleaned, artifacts, strict=True):
                 if not text.strip():
                     out.append([])
                     continue
@@ -257,7 +269,8 @@ class Detector:
                     for r in results
                     if r.score >= cfg.threshold_for(r.entity_type) and text[r.start : r.end] not in allow
                 ]
-                out.append(merge_spans(_trim(spans, text), text))
+                spans = merge_spans(_trim(spans, text), text)
+                out.append(cleaning.to_original(spans) if cleaning.removed else spans)
             return out
         finally:
             if self._transformer is not None:

@@ -182,7 +182,7 @@ class ShardProcessor:
                     continue
                 reason = None
                 if not isinstance(value, str):
-                    reason = f"text cell holds a {_json_type(value)}, expected a string"
+                    reason = f"text cell holds {_json_type(value)}, expected a string"
                 elif len(value) > limit:
                     reason = f"text longer than {limit} characters"
                 if reason:
@@ -327,12 +327,13 @@ def _safe_id(value: Any) -> Any:
 
 
 def _json_type(value: Any) -> str:
+    """The kind of a non-string cell, with its article ("a number", "an object")."""
     if isinstance(value, bool):
-        return "boolean"
+        return "a boolean"
     if isinstance(value, int | float):
-        return "number"
+        return "a number"
     if isinstance(value, list):
-        return "list"
+        return "a list"
     if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+        return "an object"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,1 @@
+"""Tests of deid.report (the audit report)."""
