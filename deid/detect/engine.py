@@ -19,6 +19,7 @@ from typing import Any
 from deid._offline import ensure_offline
 from deid.config import DetectionConfig, resolve_path
 from deid.detect.cleaning import clean_for_detection
+from deid.detect.prefilter import add_prefilter
 from deid.detect.spans import Span, merge_spans
 from deid.errors import ConfigError
 
@@ -160,6 +161,8 @@ class Detector:
                 if entity in recognizer.supported_entities:
                     recognizer.context = list(dict.fromkeys([*(recognizer.context or []), *words]))
 
+        for recognizer in registry.recognizers:
+            add_prefilter(recognizer)
         if cfg.transformer is not None:
             self._transformer = self._build_transformer(language)
             registry.add_recognizer(self._transformer)

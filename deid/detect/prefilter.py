@@ -1,0 +1,69 @@
+"""Cheap prefilters: a recognizer is skipped for a text that cannot hold what it looks for.
+
+A text without a digit cannot hold a phone number, a card, an SSN or a date; one without ``@``
+cannot hold an e-mail address. Checking that costs a scan of the text; running the recognizer
+costs dozens of regular expressions (and, for phones, the libphonenumber matcher). Validation
+(Luhn, IBAN checksums...) is untouched: a recognizer that runs, runs unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+_DIGIT = re.compile(r"\d")
+_SEVEN_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
+
+
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+def _has_seven_digits(text: str) -> bool:
+    return _SEVEN_DIGITS.search(text) is not None
+
+
+# recognizer name -> what a text must contain for it to run
+PREFILTERS: dict[str, Callable[[str], bool]] = {
+    "PhoneRecognizer": _has_seven_digits,
+    "UsPhoneRecognizer": _has_seven_digits,
+    "CreditCardRecognizer": _has_seven_digits,
+    "UsBankRecognizer": _has_seven_digits,
+    "IbanRecognizer": _has_seven_digits,
+    "UsSsnRecognizer": _has_seven_digits,
+    "UsPassportRecognizer": _has_seven_digits,
+    "IpRecognizer": lambda text: _has_digit(text) and ("." in text or ":" in text),
+    "EmailRecognizer": lambda text: "@" in text,
+    "UrlRecognizer": lambda text: "." in text,
+    "DateRecognizer": _has_digit,
+    "NumericDateRecognizer": _has_digit,
+    "TextDateRecognizer": _has_digit,
+    "ShortYearRecognizer": _has_digit,
+    "AgeRecognizer": _has_digit,
+    "ZipCodeRecognizer": _has_digit,
+    "PagerRecognizer": _has_digit,
+    "RecordNumberRecognizer": _has_digit,
+    "MedicalLicenseRecognizer": _has_digit,
+    "MacAddressRecognizer": _has_digit,
+    "UuidRecognizer": lambda text: "-" in text,
+}
+
+
+def add_prefilter(recognizer: Any) -> None:
+    """Wrap ``recognizer.analyze`` so that it returns nothing for texts its prefilter rules out."""
+    check = PREFILTERS.get(recognizer.name)
+    if check is None:
+        return
+    analyze = recognizer.analyze
+
+    @functools.wraps(analyze)
+    def gated(
+        text: str, entities: list[str], nlp_artifacts: Any = None, *args: Any, **kwargs: Any
+    ) -> list[Any]:
+        if not check(text):
+            return []
+        return analyze(text, entities, nlp_artifacts, *args, **kwargs)
+
+    recognizer.analyze = gated
