@@ -59,8 +59,6 @@ SPACY_LABELS_IGNORED = [
     "LANGUAGE",
     "EVENT",
 ]
-# spaCy components Presidio does not need: it uses tokens, lemmas and (optionally) entities.
-_UNUSED_SPACY_PIPES = ("parser",)
 
 
 @dataclass(frozen=True)
@@ -107,6 +105,7 @@ class Detector:
 
         from deid.detect.recognizers import DEID_RECOGNIZERS
         from deid.detect.recognizers.hardened import hardened_email_recognizer, hardened_url_recognizer
+        from deid.detect.spacy_pipeline import make_lean
 
         cfg = self.config
         language = cfg.nlp.language
@@ -125,13 +124,8 @@ class Detector:
             raise ConfigError(
                 f"detection.nlp.model: spaCy model '{cfg.nlp.model}' is not installed ({exc.__class__.__name__})"
             ) from None
-        nlp = nlp_engine.nlp[language]
-        for pipe in _UNUSED_SPACY_PIPES:
-            if pipe in nlp.pipe_names:
-                nlp.disable_pipe(pipe)
         use_spacy_ner = cfg.uses_spacy_ner()
-        if not use_spacy_ner and "ner" in nlp.pipe_names:
-            nlp.disable_pipe("ner")
+        make_lean(nlp_engine.nlp[language], keep_ner=use_spacy_ner)
 
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
