@@ -68,13 +68,17 @@ class TransformerNerConfig(_Strict):
         return self
 
 
+# The types Presidio maps spaCy's NER labels to (NRP, nationality/religion/politics, is left out).
+SPACY_NER_TYPES = ("PERSON", "LOCATION", "ORGANIZATION", "DATE_TIME")
+
+
 class DetectionConfig(_Strict):
     """How spans are found."""
 
     nlp: NlpConfig = NlpConfig()
     transformer: TransformerNerConfig | None = None
     spacy_ner: Literal["auto", "on", "off"] = Field(
-        "auto", description="spaCy's own NER: 'auto' uses it only when no transformer model is configured"
+        "auto", description="spaCy's own NER: 'auto' uses it for the types the transformer does not cover"
     )
     entities: list[str] | None = Field(None, description="report only these entity types (None: all)")
     disable_recognizers: list[str] = Field(
@@ -107,11 +111,17 @@ class DetectionConfig(_Strict):
         """The minimum score at which ``entity_type`` is reported."""
         return self.thresholds.get(entity_type, self.score_threshold)
 
-    def uses_spacy_ner(self) -> bool:
-        """Whether spaCy's NER component runs (it is redundant when a transformer is configured)."""
-        if self.spacy_ner == "auto":
-            return self.transformer is None
-        return self.spacy_ner == "on"
+    def spacy_ner_entities(self, covered: set[str]) -> list[str]:
+        """Entity types spaCy's NER reports, given the types the transformer ``covered``.
+
+        ``auto`` uses spaCy only for the types no transformer covers (all of them without one),
+        ``on`` for all, ``off`` for none.
+        """
+        if self.spacy_ner == "off":
+            return []
+        if self.spacy_ner == "on":
+            return list(SPACY_NER_TYPES)
+        return [t for t in SPACY_NER_TYPES if t not in covered]
 
 
 # --------------------------------------------------------------------------- operators

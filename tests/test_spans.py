@@ -30,10 +30,18 @@ from deid.detect.spans import Span, merge_spans
         pytest.param(
             [
                 Span(3, 10, "DATE_TIME", 0.85, "SpacyRecognizer"),
-                Span(0, 14, "PHONE_NUMBER", 0.4, "PhoneRecognizer"),
+                Span(0, 14, "PHONE_NUMBER", 0.75, "UsPhoneRecognizer"),
             ],
-            [Span(0, 14, "PHONE_NUMBER", 0.4, "PhoneRecognizer")],
-            id="when_pattern_overlaps_ner_then_pattern_type_wins",
+            [Span(0, 14, "PHONE_NUMBER", 0.75, "UsPhoneRecognizer")],
+            id="when_confident_pattern_overlaps_ner_then_pattern_type_wins",
+        ),
+        pytest.param(
+            [
+                Span(0, 9, "DATE_TIME", 0.99, "TransformerNerRecognizer"),
+                Span(0, 9, "PHONE_NUMBER", 0.4, "PhoneRecognizer"),
+            ],
+            [Span(0, 9, "DATE_TIME", 0.99, "TransformerNerRecognizer")],
+            id="when_weak_pattern_overlaps_ner_then_higher_score_wins",
         ),
         pytest.param(
             [

@@ -102,6 +102,7 @@ class Detector:
         ensure_offline()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         from deid.detect.recognizers import DEID_RECOGNIZERS
         from deid.detect.recognizers.hardened import hardened_email_recognizer, hardened_url_recognizer
@@ -124,8 +125,11 @@ class Detector:
             raise ConfigError(
                 f"detection.nlp.model: spaCy model '{cfg.nlp.model}' is not installed ({exc.__class__.__name__})"
             ) from None
-        use_spacy_ner = cfg.uses_spacy_ner()
-        make_lean(nlp_engine.nlp[language], keep_ner=use_spacy_ner)
+        if cfg.transformer is not None:
+            self._transformer = self._build_transformer(language)
+        covered = set(self._transformer.supported_entities) if self._transformer is not None else set()
+        spacy_entities = cfg.spacy_ner_entities(covered)
+        make_lean(nlp_engine.nlp[language], keep_ner=bool(spacy_entities))
 
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
@@ -145,8 +149,9 @@ class Detector:
             if any(r.name == name for r in registry.recognizers):
                 registry.remove_recognizer(name)
                 registry.add_recognizer(factory(language))
-        if not use_spacy_ner:
-            registry.remove_recognizer("SpacyRecognizer")
+        registry.remove_recognizer("SpacyRecognizer")
+        if spacy_entities:
+            registry.add_recognizer(SpacyRecognizer(supported_language=language, supported_entities=spacy_entities))
         for name in DEFAULT_DEID_RECOGNIZERS:
             if name not in cfg.disable_recognizers:
                 registry.add_recognizer(DEID_RECOGNIZERS[name](language))
@@ -157,8 +162,7 @@ class Detector:
 
         for recognizer in registry.recognizers:
             add_prefilter(recognizer)
-        if cfg.transformer is not None:
-            self._transformer = self._build_transformer(language)
+        if self._transformer is not None:
             registry.add_recognizer(self._transformer)
 
         self._analyzer = AnalyzerEngine(

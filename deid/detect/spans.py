@@ -2,9 +2,10 @@
 
 Merge rule (deterministic, leak-safe): spans that overlap are merged into one span covering their
 union, because dropping the loser of an overlap could leave part of a value in clear text. The
-merged span takes the entity type, score and recognizer of its best member: a pattern recognizer's
-finding before a statistical NER model's (a pattern fires on explicit evidence: "age 93",
-"Zip: 96348", a Luhn-valid card), then the highest score, then a structured type (e-mail, phone,
+merged span takes the entity type, score and recognizer of its best member: a confident pattern
+finding (score >= 0.5) before a statistical NER model's (such a pattern fires on explicit evidence:
+"age 93", "Zip: 96348", a Luhn-valid card; a weak one such as a bare number that libphonenumber
+accepts competes on score like an NER finding), then the highest score, then a structured type (e-mail, phone,
 card, IBAN, SSN, IP, URL, identifiers) before a linguistic one, then the longest, then entity type
 name, then recognizer name. Spans of the same entity type separated only
 by spaces or tabs (``John`` ``Smith``) are joined as well, so that a name is transformed as one value.
@@ -57,9 +58,12 @@ STRUCTURED_TYPES = frozenset(
 NER_RECOGNIZERS = frozenset({"SpacyRecognizer", "TransformerNerRecognizer"})
 
 
+CONFIDENT_PATTERN_SCORE = 0.5
+
+
 def _rank(span: Span) -> tuple[int, float, int, int, str, str]:
     # Sorted ascending, the best span comes first.
-    statistical = 1 if span.recognizer in NER_RECOGNIZERS else 0
+    statistical = 1 if span.recognizer in NER_RECOGNIZERS or span.score < CONFIDENT_PATTERN_SCORE else 0
     linguistic = 0 if span.entity_type in STRUCTURED_TYPES else 1
     return (statistical, -span.score, linguistic, -(span.end - span.start), span.entity_type, span.recognizer)
 
