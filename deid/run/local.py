@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -59,6 +60,30 @@ def _run_in_worker(shard: Shard) -> ShardResult:
     return _PROCESSOR.process(shard)
 
 
+def _shard_failed(index: int, exc: BaseException) -> DeidError:
+    # Only the exception's type: its message could quote the data being processed.
+    return DeidError(
+        f"shard {index} failed ({type(exc).__name__}); committed shards are kept, no partial part was committed: "
+        "run with -vv for details, fix the cause and run again with --resume"
+    )
+
+
+def _process_or_explain(processor: ShardProcessor, shard: Shard) -> ShardResult:
+    try:
+        return processor.process(shard)
+    except (DeidError, OSError):
+        raise
+    except Exception as exc:
+        # Frames only: the exception's message could quote the data.
+        logger.debug(
+            "shard %d failed (%s) at:\n%s",
+            shard.index,
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        raise _shard_failed(shard.index, exc) from None
+
+
 def run_local(
     shards: Iterable[Shard],
     task: ShardTask,
@@ -73,7 +98,7 @@ def run_local(
     if workers <= 1:
         processor = ShardProcessor(task)
         for shard in shards:
-            on_result(processor.process(shard))
+            on_result(_process_or_explain(processor, shard))
         return
     threads = max(1, default_workers() // workers)
     context = get_context("spawn")
@@ -103,6 +128,10 @@ def run_local(
                         f"a worker process died while processing shard {index} (out of memory?); "
                         "committed shards are kept: run again with --resume"
                     ) from None
+                except (DeidError, OSError):
+                    raise
+                except Exception as exc:
+                    raise _shard_failed(index, exc) from None
                 on_result(result)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,210 @@
+"""Faults: kills at many points, signals, failing shards, unwritable outputs. Nothing half-written survives."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from deid.run.task import ShardProcessor
+from tests.conftest import REPO, SAMPLES, run_cli, write_config
+
+COMMON = [
+    "--text-column",
+    "note",
+    "--text-column",
+    "comment",
+    "--id-column",
+    "id",
+    "--workers",
+    "1",
+    "--no-progress",
+]
+
+
+@pytest.fixture(scope="module")
+def job_input(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """60 sample rows and a patterns-only config with 3-row shards (20 shards)."""
+    folder = tmp_path_factory.mktemp("faults")
+    source = folder / "in.parquet"
+    pq.write_table(pq.read_table(SAMPLES / "notes.parquet").slice(0, 60), source)
+    config = write_config(
+        folder / "c.yaml",
+        f"detection:\n  transformer: null\n  spacy_ner: 'off'\nrun:\n  shard_size: 3\n# {REPO}\n",
+    )
+    return source, config
+
+
+@pytest.fixture(scope="module")
+def clean_run(job_input: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source, config = job_input
+    out = tmp_path_factory.mktemp("clean") / "out"
+    assert run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config)]).exit_code == 0
+    return out
+
+
+def _start(source: Path, out: Path, config: Path, *extra: str) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable,
+        "-m",
+        "deid",
+        "redact",
+        str(source),
+        str(out),
+        *COMMON,
+        "--config",
+        str(config),
+        *extra,
+    ]
+    return subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _shards_done(out: Path) -> int:
+    try:
+        return len(json.loads((out / "_manifest.json").read_text())["shards"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return 0
+
+
+def _wait_for(out: Path, shards: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None and _shards_done(out) < shards:
+        time.sleep(0.01)
+
+
+def _same_output(clean: Path, other: Path) -> None:
+    names = sorted(p.name for p in clean.iterdir() if p.name != "_report.json")
+    assert names == sorted(p.name for p in other.iterdir() if p.name != "_report.json")
+    for name in names:
+        assert (clean / name).read_bytes() == (other / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_when_killed_at_20_random_points_and_resumed_then_output_equals_clean_run(
+    job_input: tuple[Path, Path], clean_run: Path, tmp_path: Path
+) -> None:
+    source, config = job_input
+    out = tmp_path / "out"
+    rng = random.Random(20261127)
+    kills = 0
+    while kills < 20:
+        process = _start(source, out, config, *(["--resume"] if out.exists() else []))
+        target = _shards_done(out) + rng.randint(0, 1)
+        _wait_for(out, target, process)
+        time.sleep(rng.uniform(0, 0.05))  # kill anywhere: between shards, mid-shard, mid-commit
+        if process.poll() is not None:  # it finished before the kill: start over to keep killing
+            assert process.returncode == 0, process.stderr.read().decode()  # type: ignore[union-attr]
+            break
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += 1
+        assert not list(out.glob("part-*.deid-tmp*"))  # temporary names are never parts
+    assert kills >= 10, "too few kills landed before the job finished"
+    assert (
+        run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config), "--resume"]).exit_code
+        == 0
+    )
+    _same_output(clean_run, out)
+    ids = pq.read_table(out).column("id").to_pylist()
+    assert ids == pq.read_table(source).column("id").to_pylist()  # none duplicated, none missing, in order
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_when_interrupted_then_exit_nonzero_says_how_to_resume_and_resume_completes(
+    job_input: tuple[Path, Path], clean_run: Path, tmp_path: Path, signum: int
+) -> None:
+    source, config = job_input
+    out = tmp_path / "out"
+    process = _start(source, out, config)
+    _wait_for(out, 2, process)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "--resume" in stderr.decode() and "Traceback" not in stderr.decode()
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["complete"] is False
+    assert (
+        run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config), "--resume"]).exit_code
+        == 0
+    )
+    _same_output(clean_run, out)
+
+
+def test_when_a_shard_raises_then_job_fails_cleanly_and_resume_finishes(
+    job_input: tuple[Path, Path], clean_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, config = job_input
+    original = ShardProcessor.transform
+
+    def flaky(self: ShardProcessor, shard):  # type: ignore[no-untyped-def]
+        if shard.index == 4:
+            raise RuntimeError("simulated failure with a secret 617-555-0123")
+        return original(self, shard)
+
+    monkeypatch.setattr(ShardProcessor, "transform", flaky)
+    out = tmp_path / "out"
+    result = run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config)])
+    assert result.exit_code == 1
+    assert "shard 4 failed (RuntimeError)" in result.output and "--resume" in result.output
+    assert "617-555-0123" not in result.output
+    assert not (out / "part-00004.parquet").exists() and _shards_done(out) == 4
+    monkeypatch.setattr(ShardProcessor, "transform", original)
+    assert (
+        run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config), "--resume"]).exit_code
+        == 0
+    )
+    _same_output(clean_run, out)
+
+
+def test_when_disk_fills_while_writing_then_clean_error_and_no_partial_part(
+    job_input: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import deid.run.task as task_module
+
+    source, config = job_input
+    before = source.read_bytes()
+    real_write = task_module.write_rows
+    calls = {"n": 0}
+
+    def full_disk(shard, fmt, path, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            path.write_bytes(b"half a part")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(shard, fmt, path, **kwargs)
+
+    monkeypatch.setattr(task_module, "write_rows", full_disk)
+    out = tmp_path / "out"
+    result = run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config)])
+    assert (
+        result.exit_code == 1 and "No space left on device" in result.output and "--resume" in result.output
+    )
+    assert sorted(p.name for p in out.glob("part-*")) == ["part-00000.parquet", "part-00001.parquet"]
+    assert json.loads((out / "_manifest.json").read_text())["complete"] is False
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "in_proc"])
+def test_when_output_cannot_be_created_then_one_line_error(
+    job_input: tuple[Path, Path], tmp_path: Path, where: str
+) -> None:
+    source, config = job_input
+    if where == "under_a_file":
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        out = blocker / "out"
+    else:
+        out = Path("/proc/deid-cannot-write-here")
+    result = run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config)])
+    assert result.exit_code == 1 and "cannot create the output" in result.output
+    assert len(result.output.strip().splitlines()) == 1
