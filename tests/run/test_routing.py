@@ -1,0 +1,134 @@
+"""Sensitivity routing in the job with the shipped default router: tiers, partitions, fail-safe, per-tier policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import REPO, SAMPLES, run_cli, write_config
+
+ROUTER = REPO / "models" / "deid-router-minilm"
+TIERS = ["public", "internal", "confidential", "restricted"]
+OTHER_TEXTS = [
+    "The city library will open a new reading room next spring, the council announced today.",
+    "Our product FAQ: how do I reset the router? Hold the button for ten seconds.",
+    "Agenda for the weekly team meeting: sprint planning, retrospective, lunch order.",
+    "Reminder: the office kitchen will be cleaned on Friday, please take your mugs home.",
+    "The draft supply contract sets the unit price at 14.20 and a penalty of 3% for late delivery.",
+    "Quarterly revenue fell 4% against plan; the board will review the pricing strategy.",
+]
+
+
+@pytest.fixture(scope="module")
+def mixed_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten sample notes (with identifiers) and six business texts of lower tiers."""
+    notes = pq.read_table(SAMPLES / "notes.parquet").slice(0, 10).select(["id", "note"])
+    others = pa.table({"id": [f"X{i}" for i in range(len(OTHER_TEXTS))], "note": OTHER_TEXTS})
+    path = tmp_path_factory.mktemp("routing") / "mixed.parquet"
+    pq.write_table(pa.concat_tables([notes, others]), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def routed(mixed_input: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("routed") / "out"
+    args = ["redact", str(mixed_input), str(out), "--text-column", "note", "--id-column", "id"]
+    result = run_cli([*args, "--router", str(ROUTER), "--workers", "1", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _partitions(out: Path) -> dict[str, pa.Table]:
+    return {p.name.split("=", 1)[1]: pq.read_table(p) for p in sorted(out.glob("sensitivity=*"))}
+
+
+def test_when_routed_then_every_row_lands_in_exactly_one_tier_partition(
+    routed: Path, mixed_input: Path
+) -> None:
+    partitions = _partitions(routed)
+    assert set(partitions) <= set(TIERS) and "restricted" in partitions
+    ids = [i for table in partitions.values() for i in table.column("id").to_pylist()]
+    assert sorted(ids) == sorted(pq.read_table(mixed_input).column("id").to_pylist())
+    for tier, table in partitions.items():
+        assert set(table.column("sensitivity").to_pylist()) == {tier}
+        scores = table.column("sensitivity_score").to_pylist()
+        assert all(0.0 < s <= 1.0 for s in scores)
+    report = json.loads((routed / "_report.json").read_text())
+    assert report["tiers"] == {tier: table.num_rows for tier, table in partitions.items()}
+    assert set(report["entities_by_tier"]) <= set(partitions)
+
+
+def test_when_tier_is_restricted_then_its_policy_redacts_values_entirely(
+    routed: Path, mixed_input: Path
+) -> None:
+    partitions = _partitions(routed)
+    original = dict(zip(*pq.read_table(mixed_input).select(["id", "note"]).to_pydict().values(), strict=True))
+    for row in partitions["restricted"].to_pylist():
+        assert "<" not in row["note"] or "<" in original[row["id"]]  # redact leaves no <TYPE> placeholder
+        assert len(row["note"]) < len(original[row["id"]])
+    for tier, table in partitions.items():
+        if tier != "restricted":
+            for row in table.to_pylist():
+                assert row["note"] == original[row["id"]] or "<" in row["note"]  # replace policy: <TYPE>
+
+
+def test_when_confidence_below_threshold_then_document_goes_to_the_stricter_tier(
+    tmp_path: Path, mixed_input: Path
+) -> None:
+    tiers = yaml_tiers(tmp_path, min_confidence=1.0)
+    config = write_config(tmp_path / "c.yaml", f"routing:\n  tiers: {tiers}\n")
+    out = tmp_path / "out"
+    args = ["route", str(mixed_input), str(out), "--text-column", "note", "--id-column", "id"]
+    assert run_cli([*args, "--router", str(ROUTER), "--config", str(config), "--workers", "1"]).exit_code == 0
+    from deid.classify import load_classifier
+
+    router = load_classifier(ROUTER)
+    texts = pq.read_table(mixed_input).column("note").to_pylist()
+    ids = pq.read_table(mixed_input).column("id").to_pylist()
+    predicted = [str(router.classes_[i]) for i in np.asarray(router.predict_proba(texts)).argmax(axis=1)]
+    stricter = {t: TIERS[min(TIERS.index(t) + 1, len(TIERS) - 1)] for t in TIERS}
+    got = {row["id"]: row["sensitivity"] for table in _partitions(out).values() for row in table.to_pylist()}
+    assert got == {i: stricter[p] for i, p in zip(ids, predicted, strict=True)}
+
+
+def test_when_routing_only_then_texts_are_unchanged(tmp_path: Path, mixed_input: Path) -> None:
+    out = tmp_path / "out"
+    args = ["route", str(mixed_input), str(out), "--text-column", "note", "--id-column", "id"]
+    result = run_cli([*args, "--router", str(ROUTER), "--workers", "1"])
+    assert result.exit_code == 0 and "rows routed" in result.output
+    original = dict(zip(*pq.read_table(mixed_input).select(["id", "note"]).to_pydict().values(), strict=True))
+    for table in _partitions(out).values():
+        for row in table.to_pylist():
+            assert row["note"] == original[row["id"]]
+
+
+def test_when_router_missing_then_clear_error(tmp_path: Path, mixed_input: Path) -> None:
+    result = run_cli(
+        ["route", str(mixed_input), str(tmp_path / "o"), "--text-column", "note", "--router", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "router model directory not found" in result.output
+
+
+def test_when_tier_policy_names_unknown_tier_then_config_error(tmp_path: Path, mixed_input: Path) -> None:
+    config = write_config(
+        tmp_path / "c.yaml", "routing:\n  policies:\n    secret:\n      default: {operator: redact}\n"
+    )
+    args = ["redact", str(mixed_input), str(tmp_path / "o"), "--text-column", "note", "--router", str(ROUTER)]
+    result = run_cli([*args, "--config", str(config)])
+    assert result.exit_code == 1 and "routing.policies" in result.output
+
+
+def yaml_tiers(tmp_path: Path, *, min_confidence: float) -> Path:
+    """A copy of the shipped taxonomy with another fail-safe threshold."""
+    import yaml
+
+    data = yaml.safe_load((REPO / "configs" / "tiers.yaml").read_text())
+    data["min_confidence"] = min_confidence
+    path = tmp_path / "tiers.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
