@@ -82,7 +82,17 @@ from deid.cli._common import domain_errors
     type=click.IntRange(min=1),
     default=30,
     show_default=True,
-    help="MLM adaptation steps (after a 10-step head warm-up).",
+    help="MLM adaptation steps (after the head warm-up).",
+)
+@click.option(
+    "--mlm-head-warmup-steps",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Steps that train only the new MLM head before the encoder.",
+)
+@click.option(
+    "--mlm-lr", type=float, default=5e-5, show_default=True, help="MLM learning rate of the encoder."
 )
 @click.option(
     "--max-length",
@@ -122,6 +132,8 @@ def compare(
     unlabelled_path: Path | None,
     max_unlabelled: int,
     mlm_max_steps: int,
+    mlm_head_warmup_steps: int,
+    mlm_lr: float,
     max_length: int | None,
     extra: tuple[str, ...],
     base: str | None,
@@ -185,7 +197,8 @@ def compare(
         max_unlabelled=max_unlabelled,
         mlm_params={
             "max_steps": mlm_max_steps,
-            "head_warmup_steps": 10,
+            "head_warmup_steps": mlm_head_warmup_steps,
+            "lr": mlm_lr,
             **({"max_length": max_length} if max_length else {}),
         },
         params=params,

@@ -28,6 +28,7 @@ from deid.cli._common import domain_errors
     metavar="NAME",
     help="Also store the metrics in the model's metrics.json under NAME and refresh its model card.",
 )
+@click.option("--about", default=None, help="What DATA_PATH is, for the model card (default: its file name).")
 @threads_option
 @domain_errors
 def evaluate(
@@ -37,6 +38,7 @@ def evaluate(
     label_column: str,
     out_path: Path | None,
     record: str | None,
+    about: str | None,
     threads: int | None,
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of MODEL_DIR on DATA_PATH."""
@@ -60,4 +62,4 @@ def evaluate(
     if record is not None:
         from deid.classify.card import record_evaluation
 
-        record_evaluation(model_dir, record, {**metrics, "data": data_path.name})
+        record_evaluation(model_dir, record, {**metrics, "data": about or data_path.name})

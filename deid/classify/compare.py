@@ -1,0 +1,161 @@
+"""Train several methods on one split at several label budgets and compare them."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from deid.classify.data import LabelledTexts, stratified_subsample
+from deid.classify.evaluate import evaluate_classifier
+from deid.classify.registry import create_classifier, get_method
+from deid.classify.train import MLM_METHODS, select_training_set
+
+logger = logging.getLogger(__name__)
+
+#: CPU-modest defaults used by ``deid classify compare`` (override per method with ``params``).
+#: On 2 CPU cores shared with other jobs one MiniLM training step over 16 documents of 64 tokens
+#: takes several seconds, so supervised runs one epoch (at least 20 steps, at most 125: one epoch of
+#: 2,000 labels) and SetFit 5 pairs per example, at most 20 contrastive steps of 16 pairs; the
+#: logistic head always sees every label. Give more steps where there is more compute.
+COMPARE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "supervised": {"epochs": 1, "min_steps": 20, "max_steps": 125},
+    "setfit": {"num_iterations": 5, "max_steps": 20},
+    "mlm-supervised": {"epochs": 1, "min_steps": 20, "max_steps": 125},
+    "mlm-setfit": {"num_iterations": 5, "max_steps": 20},
+}
+
+
+def parse_shots(spec: str) -> list[int | None]:
+    """``"8,16,all"`` -> ``[8, 16, None]`` (``None``: all labels, up to ``max_train``)."""
+    out: list[int | None] = []
+    for part in spec.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        if part == "all":
+            out.append(None)
+        elif part.isdigit() and int(part) > 0:
+            out.append(int(part))
+        else:
+            raise ValueError(f"shots must be positive integers or 'all', got {part!r}")
+    return out
+
+
+def compare_methods(
+    train: LabelledTexts,
+    test: LabelledTexts,
+    *,
+    methods: Sequence[str],
+    shots: Sequence[int | None],
+    seed: int = 0,
+    max_train: int = 2000,
+    max_test: int | None = 2000,
+    unlabelled: Sequence[str] | None = None,
+    max_unlabelled: int = 2000,
+    mlm_params: dict[str, Any] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+    base: str | None = None,
+) -> list[dict[str, Any]]:
+    """Train every method at every label budget on the same samples and score them on ``test``.
+
+    The samples for a budget are the same for all methods (same seed). MLM methods share one
+    encoder adapted once on ``unlabelled`` (default: the training texts, at most ``max_unlabelled``);
+    its time is reported as ``adapt_seconds``, separately from ``train_seconds``.
+
+    Args:
+        train: the labelled pool to sample training sets from.
+        test: held-out documents (stratified subsample of ``max_test`` if larger).
+        methods: registered method names.
+        shots: examples per class; ``None`` = all (stratified cap at ``max_train``).
+        seed: seeds sampling and training.
+        max_train: cap on the "all" training set, to keep CPU runs in minutes.
+        max_test: cap on the test set.
+        unlabelled: MLM corpus.
+        max_unlabelled: cap on the MLM corpus.
+        mlm_params: keyword arguments for :func:`deid.mlm.adapt.adapt_encoder`.
+        params: per-method parameter overrides (merged over ``COMPARE_DEFAULTS``).
+        base: base encoder for all methods (``None``: the pinned one).
+
+    Returns:
+        One row per (method, shots): method, shots, n_train, macro_f1, accuracy, train_seconds,
+        adapt_seconds, predict_seconds, metrics (full evaluation).
+    """
+    for method in methods:
+        get_method(method)
+    if max_test is not None and len(test) > max_test:
+        test = test.subset(stratified_subsample(test.labels, max_test, seed))
+    rows: list[dict[str, Any]] = []
+    adapted: Path | None = None
+    adapt_seconds = None
+    tmp_root = Path(tempfile.mkdtemp(prefix="deid-compare-"))
+    try:
+        if any(m in MLM_METHODS for m in methods):
+            from deid.mlm.adapt import adapt_encoder
+
+            corpus = list(unlabelled) if unlabelled is not None else list(train.texts)
+            if len(corpus) > max_unlabelled:
+                import numpy as np
+
+                pick = np.random.default_rng(seed).choice(len(corpus), size=max_unlabelled, replace=False)
+                corpus = [corpus[i] for i in sorted(pick)]
+            started = time.perf_counter()
+            adapted = adapt_encoder(
+                corpus, tmp_root / "mlm-encoder", base=base, seed=seed, **(mlm_params or {})
+            )
+            adapt_seconds = round(time.perf_counter() - started, 1)
+            logger.info("MLM adaptation on %d texts took %.0fs", len(corpus), adapt_seconds)
+        for budget in shots:
+            sample = select_training_set(train, shots=budget, max_train=max_train, seed=seed)
+            for method in methods:
+                method_params = {
+                    **COMPARE_DEFAULTS.get(method, {}),
+                    **(params or {}).get(method, {}),
+                    "seed": seed,
+                }
+                if method in MLM_METHODS:
+                    method_params["adapted_encoder"] = str(adapted)
+                    method_params.setdefault("base", base)
+                elif base is not None:
+                    method_params.setdefault("base", base)
+                model = create_classifier(method, **method_params)
+                logger.info("compare: %s, shots=%s, %d examples", method, budget or "all", len(sample))
+                model.fit(sample.texts, sample.labels)
+                metrics = evaluate_classifier(model, test.texts, test.labels)
+                rows.append(
+                    {
+                        "method": method,
+                        "shots": "all" if budget is None else budget,
+                        "n_train": len(sample),
+                        "macro_f1": metrics["macro_f1"],
+                        "accuracy": metrics["accuracy"],
+                        "train_seconds": model.train_seconds_,
+                        "adapt_seconds": adapt_seconds if method in MLM_METHODS else None,
+                        "predict_seconds": metrics["predict_seconds"],
+                        "metrics": metrics,
+                    }
+                )
+                logger.info(
+                    "compare: %s shots=%s macro-F1 %.4f", method, budget or "all", metrics["macro_f1"]
+                )
+                del model
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+    return rows
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The comparison as a fixed-width text table."""
+    header = f"{'method':<15} {'shots':>5} {'n_train':>7} {'macro-F1':>8} {'accuracy':>8} {'train_s':>8} {'adapt_s':>8}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        adapt = "" if r["adapt_seconds"] is None else f"{r['adapt_seconds']:.0f}"
+        lines.append(
+            f"{r['method']:<15} {r['shots']!s:>5} {r['n_train']:>7} {r['macro_f1']:>8.4f} {r['accuracy']:>8.4f} "
+            f"{r['train_seconds']:>8.1f} {adapt:>8}"
+        )
+    return "\n".join(lines)

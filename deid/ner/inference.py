@@ -1,0 +1,257 @@
+"""Batched inference of a deid NER model over many documents.
+
+:class:`NerModel` is what the Presidio recognizer (``deid.detect.transformer_recognizer``) calls. Its
+constructor only stores parameters, so it pickles cheaply to worker processes; the weights load on the
+first :meth:`NerModel.predict`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deid.ner.align import Encoded, Window, encode_documents, plan_windows
+from deid.ner.decode import decode_words
+from deid.ner.modeldir import ModelLoadError, ModelMeta, bio_labels, load_state_dict, read_meta
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NerSpan:
+    """An entity found by the model.
+
+    Attributes:
+        start: character offset into the original text.
+        end: character offset after the entity (exclusive).
+        label: the model's entity label, without BIO prefix (e.g. ``PERSON``).
+        score: confidence in ``[0, 1]``: mean over the span's words of ``1 - P(O) / (2 * o_threshold)``,
+            so 0.5 at the model's tuned decision threshold and 1 when ``P(O) = 0``.
+    """
+
+    start: int
+    end: int
+    label: str
+    score: float
+
+
+class NerModel:
+    """A token-classification model over documents of any length.
+
+    Args:
+        model_dir: a deid NER model directory (see :mod:`deid.ner.modeldir`).
+        batch_size: windows per forward pass.
+        max_length: tokens per window including ``[CLS]``/``[SEP]`` (capped by the model's positions).
+        stride: overlap in tokens between consecutive windows of a long document.
+        num_threads: torch intra-op threads to use; None leaves torch's setting alone.
+        o_threshold: overrides the decoding threshold stored in the model directory.
+
+    Example:
+        >>> model = NerModel("models/deid-ner-minilm")
+        >>> model.predict(["Seen by Dr. Smith on 3/4."])  # doctest: +SKIP
+        [[NerSpan(start=12, end=17, label='PERSON', score=0.98), ...]]
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        batch_size: int = 32,
+        max_length: int = 256,
+        stride: int = 32,
+        num_threads: int | None = None,
+        o_threshold: float | None = None,
+    ):
+        self.model_dir = Path(model_dir)
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.stride = stride
+        self.num_threads = num_threads
+        self.o_threshold = o_threshold
+        self._loaded: tuple[Any, Any, ModelMeta] | None = None
+        self._meta: ModelMeta | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_loaded"] = None
+        state["_lock"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"NerModel({str(self.model_dir)!r}, batch_size={self.batch_size}, max_length={self.max_length})"
+        )
+
+    @property
+    def meta(self) -> ModelMeta:
+        """The model's ``deid_model.json`` (read without loading the weights)."""
+        if self._meta is None:
+            self._meta = read_meta(self.model_dir)
+        return self._meta
+
+    @property
+    def labels(self) -> list[str]:
+        """Entity labels the model predicts (no ``O``, no BIO prefix)."""
+        return list(self.meta.labels)
+
+    @property
+    def name(self) -> str:
+        """The model's name from its metadata."""
+        return self.meta.name
+
+    @classmethod
+    def from_loaded(cls, tokenizer: Any, model: Any, meta: ModelMeta, **kwargs: Any) -> NerModel:
+        """Wrap an in-memory tokenizer and ``BertForTokenClassification`` (used during training)."""
+        instance = cls(Path("<memory>"), **kwargs)
+        instance._meta = meta
+        instance._loaded = (tokenizer, model, meta)
+        return instance
+
+    def load(self) -> NerModel:
+        """Load tokenizer and weights now (otherwise done on first predict). Returns self.
+
+        Raises:
+            ModelLoadError: the directory is malformed or the base encoder does not match.
+        """
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = _load(self.model_dir, self.meta)
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[list[NerSpan]]:
+        """Find entities in many documents at once.
+
+        Windows of all documents are sorted by length and run in batches with dynamic padding.
+
+        Args:
+            texts: documents; empty or whitespace-only ones get ``[]``.
+
+        Returns:
+            for each document, its spans sorted by start, with offsets into that document.
+        """
+        probs = self.predict_word_probs(texts)
+        meta = self.meta
+        threshold = meta.decoding.o_threshold if self.o_threshold is None else self.o_threshold
+        out: list[list[NerSpan]] = []
+        for encoded, word_probs in zip(probs.encoded, probs.word_probs, strict=True):
+            if encoded is None:
+                out.append([])
+                continue
+            spans = decode_words(
+                encoded.words,
+                word_probs,
+                meta.labels,
+                o_threshold=threshold,
+                min_score=meta.decoding.min_score,
+                text=encoded.text,
+            )
+            out.append([NerSpan(s, e, label, score) for s, e, label, score in spans])
+        return out
+
+    def predict_word_probs(self, texts: Sequence[str]) -> WordProbs:
+        """Return per-word tag probabilities (used for threshold tuning and by :meth:`predict`)."""
+        import torch
+
+        self.load()
+        assert self._loaded is not None
+        tokenizer, model, meta = self._loaded
+        if self.num_threads is not None:
+            torch.set_num_threads(self.num_threads)
+        max_positions = int(model.config.max_position_embeddings)
+        max_length = min(self.max_length, max_positions)
+        content = max_length - 2
+        stride = min(self.stride, content - 1)
+        keep = [i for i, text in enumerate(texts) if text and not text.isspace()]
+        encoded_kept = encode_documents(tokenizer, [texts[i] for i in keep])
+        encoded: list[Encoded | None] = [None] * len(texts)
+        for i, enc in zip(keep, encoded_kept, strict=True):
+            encoded[i] = enc
+        n_tags = len(bio_labels(meta.labels))
+        token_probs: list[np.ndarray | None] = [
+            None if enc is None else np.zeros((len(enc.input_ids), n_tags), dtype=np.float32)
+            for enc in encoded
+        ]
+        jobs: list[tuple[int, Window]] = [
+            (doc, window)
+            for doc, enc in enumerate(encoded)
+            if enc is not None and enc.input_ids
+            for window in plan_windows(len(enc.input_ids), content, stride)
+        ]
+        jobs.sort(key=lambda job: job[1].end - job[1].start)
+        cls_id, sep_id, pad_id = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id
+        with torch.inference_mode():
+            for first in range(0, len(jobs), self.batch_size):
+                batch = jobs[first : first + self.batch_size]
+                width = max(w.end - w.start for _, w in batch) + 2
+                ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, (doc, w) in enumerate(batch):
+                    enc = encoded[doc]
+                    assert enc is not None
+                    seq = [cls_id, *enc.input_ids[w.start : w.end], sep_id]
+                    ids[row, : len(seq)] = torch.tensor(seq)
+                    mask[row, : len(seq)] = 1
+                logits = model(input_ids=ids, attention_mask=mask).logits
+                batch_probs = torch.softmax(logits.float(), dim=-1).numpy()
+                for row, (doc, w) in enumerate(batch):
+                    target = token_probs[doc]
+                    assert target is not None
+                    lo, hi = w.own_start - w.start + 1, w.own_end - w.start + 1
+                    target[w.own_start : w.own_end] = batch_probs[row, lo:hi]
+        word_probs: list[np.ndarray | None] = []
+        for enc, tp in zip(encoded, token_probs, strict=True):
+            if enc is None or tp is None:
+                word_probs.append(None)
+            else:
+                word_probs.append(tp[[word.first_token for word in enc.words]])
+        return WordProbs(encoded, word_probs)
+
+
+@dataclass
+class WordProbs:
+    """Per-document words and their tag probabilities (None for skipped documents)."""
+
+    encoded: list[Encoded | None]
+    word_probs: list[np.ndarray | None]
+
+
+def _load(model_dir: Path, meta: ModelMeta) -> tuple[Any, Any, ModelMeta]:
+    from deid._offline import ensure_offline
+
+    ensure_offline()
+    from transformers import BertConfig, BertForTokenClassification, PreTrainedTokenizerFast
+
+    try:
+        config = BertConfig.from_json_file(str(model_dir / "config.json"))
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(str(model_dir))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{model_dir}: cannot read config or tokenizer ({exc})") from exc
+    expected = bio_labels(meta.labels)
+    if [config.id2label[i] for i in range(len(expected))] != expected or config.num_labels != len(expected):
+        raise ModelLoadError(f"{model_dir}: config.json labels do not match {META_FILE_NAME}")
+    model = BertForTokenClassification(config)
+    state = load_state_dict(model_dir, meta)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [name for name in missing if not name.endswith("position_ids")]
+    if missing or unexpected:
+        raise ModelLoadError(
+            f"{model_dir}: weights do not match config (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    model.eval()
+    logger.info("loaded NER model %s (%d labels)", meta.name, len(meta.labels))
+    return tokenizer, model, meta
+
+
+META_FILE_NAME = "deid_model.json"

@@ -1,0 +1,643 @@
+"""Fine-tune a token classifier for personal data and package it as a deid model directory.
+
+:func:`train_model` is what ``deid ner train`` runs: it reads the configured sources, cuts documents into
+overlapping windows, fine-tunes the base encoder (fully or with LoRA) with a class-weighted loss,
+evaluates on dev during training with early stopping, tunes the decoding threshold on dev, and writes
+the model directory (see :mod:`deid.ner.modeldir`) with a model card. Everything else the run produces
+(log, dev predictions) goes under ``output.runs_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deid.errors import ConfigError, OutputError
+from deid.ner.align import IGNORE_INDEX, encode_documents, plan_windows, token_labels, word_tags
+from deid.ner.config import NerTrainConfig, SourceConfig
+from deid.ner.data import LABEL_MAPS, Document, map_labels, read_documents
+from deid.ner.decode import decode_words
+from deid.ner.metrics import ANY, Scores, score_documents
+from deid.ner.modeldir import (
+    BASE_WEIGHTS_FILE,
+    BaseEncoderRef,
+    Decoding,
+    ModelMeta,
+    bio_labels,
+    save_model_dir,
+    sha256_file,
+)
+
+logger = logging.getLogger(__name__)
+
+WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
+THRESHOLD_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+
+
+@dataclass
+class Example:
+    """One training window: token ids with ``[CLS]``/``[SEP]`` and aligned labels."""
+
+    input_ids: list[int]
+    labels: list[int]
+    has_entity: bool
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    model_dir: Path
+    run_dir: Path
+    metrics: dict[str, Any]
+    steps: int
+    seconds: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def resolve_label_map(value: str | dict[str, str | None]) -> dict[str, str | None]:
+    """Return a label map given by name (see :data:`deid.ner.data.LABEL_MAPS`) or inline.
+
+    Raises:
+        ConfigError: unknown name.
+    """
+    if isinstance(value, dict):
+        return value
+    if value not in LABEL_MAPS:
+        raise ConfigError(f"unknown label_map '{value}' (known: {', '.join(sorted(LABEL_MAPS))})")
+    return LABEL_MAPS[value]
+
+
+def load_source(config: NerTrainConfig, source: SourceConfig) -> list[Document]:
+    """Read one configured source and map its labels."""
+    if source.kind == "synth":
+        try:
+            from deid.ner.synth import generate_documents
+        except ImportError as exc:
+            raise ConfigError(
+                f"source '{source.name}': the synthetic generator is not available ({exc})"
+            ) from None
+        docs = [
+            Document(
+                str(record["id"]),
+                record["text"],
+                [(int(s["start"]), int(s["end"]), str(s["label"])) for s in record["spans"]],
+                source.name,
+            )
+            for record in generate_documents(source.n, seed=source.seed, styles=source.styles)
+        ]
+    else:
+        assert source.path is not None
+        fmt = "jsonl" if source.kind == "spans_jsonl" else "conll"
+        docs = read_documents(config.resolve_data_path(source.path), fmt=fmt, source=source.name)
+    return list(map_labels(docs, resolve_label_map(source.label_map)))
+
+
+def make_examples(
+    tokenizer: Any, docs: list[Document], labels: list[str], max_length: int, stride: int
+) -> list[Example]:
+    """Cut documents into labelled windows.
+
+    Words of spans whose label the model does not have are left out of the loss rather than taught as
+    ``O`` (another source may label that type; patterns may cover it).
+    """
+    tags = bio_labels(labels)
+    tag2id = {tag: i for i, tag in enumerate(tags)}
+    known = set(labels)
+    cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    examples = []
+    for doc, enc in zip(docs, encode_documents(tokenizer, [d.text for d in docs]), strict=True):
+        if not enc.input_ids:
+            continue
+        tag_ids = word_tags(enc.words, doc.spans, tag2id)
+        per_token = token_labels(len(enc.input_ids), enc.words, tag_ids)
+        unknown = [(s, e, lab) for s, e, lab in doc.spans if lab not in known]
+        if unknown:
+            for word in enc.words:
+                if any(s < word.end and word.start < e for s, e, _ in unknown):
+                    per_token[word.first_token] = IGNORE_INDEX
+        for window in plan_windows(len(enc.input_ids), max_length - 2, stride):
+            window_labels = per_token[window.start : window.end]
+            examples.append(
+                Example(
+                    [cls_id, *enc.input_ids[window.start : window.end], sep_id],
+                    [IGNORE_INDEX, *window_labels, IGNORE_INDEX],
+                    any(label > 0 for label in window_labels),
+                )
+            )
+    return examples
+
+
+def sample_epoch(
+    pools: list[tuple[list[Example], float]], rng: random.Random, empty_keep: float, batch_size: int
+) -> list[list[Example]]:
+    """Draw one epoch's batches: each pool ``weight`` times (fractions sampled), windows without entities
+    kept with probability ``empty_keep``, batches formed from length-sorted chunks and shuffled."""
+    chosen: list[Example] = []
+    for pool, weight in pools:
+        whole, fraction = int(weight), weight - int(weight)
+        picked = pool * whole + [ex for ex in pool if rng.random() < fraction]
+        chosen += [ex for ex in picked if ex.has_entity or rng.random() < empty_keep]
+    rng.shuffle(chosen)
+    batches = []
+    chunk = batch_size * 32
+    for first in range(0, len(chosen), chunk):
+        part = sorted(chosen[first : first + chunk], key=lambda ex: len(ex.input_ids))
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(batch: list[Example], pad_id: int) -> dict[str, Any]:
+    """Pad a batch to its longest window."""
+    import torch
+
+    width = max(len(ex.input_ids) for ex in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    labels = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
+    for row, ex in enumerate(batch):
+        n = len(ex.input_ids)
+        ids[row, :n] = torch.tensor(ex.input_ids)
+        mask[row, :n] = 1
+        labels[row, :n] = torch.tensor(ex.labels)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def select_value(scores: Scores, metric: str) -> float:
+    """The dev number early stopping maximises."""
+    if metric == "entity_f1":
+        return scores.entity["overlap"][ANY].f_beta(1.0) if ANY in scores.entity["overlap"] else 0.0
+    p, r = scores.char_precision, scores.char_recall
+    b2 = 1.0 if metric == "char_f1" else 4.0
+    return (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
+
+
+def decode_all(word_probs: Any, labels: list[str], threshold: float) -> list[list[tuple[int, int, str]]]:
+    """Decode :class:`deid.ner.inference.WordProbs` at one threshold into ``(start, end, label)`` lists."""
+    out = []
+    for enc, probs in zip(word_probs.encoded, word_probs.word_probs, strict=True):
+        if enc is None:
+            out.append([])
+        else:
+            out.append(
+                [
+                    (s, e, lab)
+                    for s, e, lab, _ in decode_words(
+                        enc.words, probs, labels, o_threshold=threshold, text=enc.text
+                    )
+                ]
+            )
+    return out
+
+
+def tune_threshold(
+    word_probs: Any, docs: list[Document], labels: list[str], min_precision: float
+) -> tuple[float, list[dict[str, float]]]:
+    """Pick the threshold with the highest char recall whose char precision is >= ``min_precision``
+    (highest char F2 when none reaches it). Returns the threshold and the sweep."""
+    texts, gold = [d.text for d in docs], [d.spans for d in docs]
+    sweep = []
+    for threshold in THRESHOLD_GRID:
+        scores = score_documents(texts, gold, decode_all(word_probs, labels, threshold))
+        sweep.append(
+            {
+                "o_threshold": threshold,
+                "char_recall": scores.char_recall,
+                "char_precision": scores.char_precision,
+                "entity_f1": select_value(scores, "entity_f1"),
+                "char_f2": select_value(scores, "char_f2"),
+            }
+        )
+    ok = [row for row in sweep if row["char_precision"] >= min_precision]
+    best = max(ok, key=lambda row: row["char_recall"]) if ok else max(sweep, key=lambda row: row["char_f2"])
+    return best["o_threshold"], sweep
+
+
+def _build_model(config: NerTrainConfig, base_dir: Path, tags: list[str]) -> Any:
+    from transformers import BertForTokenClassification
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "newly initialised classifier" notice is expected
+    try:
+        model = BertForTokenClassification.from_pretrained(
+            str(base_dir),
+            num_labels=len(tags),
+            id2label=dict(enumerate(tags)),
+            label2id={t: i for i, t in enumerate(tags)},
+            ignore_mismatched_sizes=True,
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return model
+
+
+def _base_tensor_name(base_file: Path, model_name: str) -> str | None:
+    from safetensors import safe_open
+
+    with safe_open(str(base_file), "pt") as handle:
+        keys = set(handle.keys())
+    for candidate in (model_name, model_name.removeprefix("bert.")):
+        if candidate in keys:
+            return candidate
+    return None
+
+
+def train_model(
+    config: NerTrainConfig,
+    *,
+    config_text: str | None = None,
+    config_path: str | None = None,
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train, tune and package a model as configured.
+
+    Args:
+        config: the validated configuration.
+        config_text: the resolved configuration as YAML, stored in the model directory.
+        config_path: the configuration file, named in the model card.
+        overwrite: replace an existing output directory (otherwise that is an error, checked first).
+        progress: called with one line per logging step (the CLI prints them); logging is used too.
+
+    Returns:
+        :class:`TrainResult` with the model directory and dev metrics.
+
+    Raises:
+        ConfigError: a source cannot be read, or the base encoder is missing.
+        OutputError: the output directory exists and ``overwrite`` is false.
+    """
+    from deid._offline import ensure_offline
+
+    ensure_offline()
+    import torch
+    from transformers import PreTrainedTokenizerFast
+
+    def say(line: str) -> None:
+        if progress is not None:
+            progress(line)
+        else:
+            logger.info(line)
+
+    final_dir = Path(config.output.dir)
+    if final_dir.exists() and not overwrite:
+        raise OutputError(f"{final_dir} exists; pass --overwrite to replace it")
+    started = time.monotonic()
+    tc = config.training
+    if tc.num_threads:
+        torch.set_num_threads(tc.num_threads)
+    random.seed(tc.seed)
+    np.random.seed(tc.seed)
+    torch.manual_seed(tc.seed)
+    rng = random.Random(tc.seed)
+
+    base_ref = BaseEncoderRef(package=config.base_encoder.package, path=config.base_encoder.path)
+    try:
+        base_dir = base_ref.model_dir()
+    except Exception as exc:  # ModelLoadError is a DeidError, but say what the config asked for
+        raise ConfigError(f"base_encoder: {exc}") from None
+    base_file = base_dir / BASE_WEIGHTS_FILE
+    base_ref.sha256 = sha256_file(base_file)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(base_dir))
+    labels = list(config.labels)
+    tags = bio_labels(labels)
+
+    run_dir = Path(config.output.runs_dir) / config.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    pools: list[tuple[list[Example], float]] = []
+    data_summary: dict[str, Any] = {}
+    for source in config.sources:
+        docs = load_source(config, source)
+        examples = make_examples(tokenizer, docs, labels, tc.max_length, tc.stride)
+        counts: dict[str, int] = {}
+        for doc in docs:
+            for _, _, lab in doc.spans:
+                counts[lab] = counts.get(lab, 0) + 1
+        data_summary[source.name] = {
+            "kind": source.kind,
+            "path": source.path,
+            "n": source.n if source.kind == "synth" else None,
+            "weight": source.weight,
+            "documents": len(docs),
+            "windows": len(examples),
+            "windows_with_entities": sum(ex.has_entity for ex in examples),
+            "spans": dict(sorted(counts.items())),
+        }
+        say(f"source {source.name}: {len(docs)} documents, {len(examples)} windows, spans {counts}")
+        pools.append((examples, source.weight))
+
+    dev_docs: list[Document] = []
+    if config.dev is not None:
+        fmt = "jsonl" if config.dev.kind == "spans_jsonl" else "conll"
+        dev_docs = read_documents(config.resolve_data_path(config.dev.path), fmt=fmt, source="dev")
+        dev_docs = list(map_labels(dev_docs, resolve_label_map(config.dev.label_map)))[: config.dev.max_docs]
+        say(f"dev: {len(dev_docs)} documents")
+
+    model = _build_model(config, base_dir, tags)
+    if tc.init_from:
+        init_dir = _resolve_init(tc.init_from, say)
+        _init_weights(model, init_dir, labels, base_ref.sha256)
+        say(f"initialised from {init_dir}")
+    tensors_from_base: dict[str, str] = {}
+    if tc.method == "lora" or tc.freeze_word_embeddings:
+        # frozen embeddings are not stored in the model dir but read from the (hash-checked) base
+        base_name = _base_tensor_name(base_file, WORD_EMBEDDINGS)
+        if base_name is None:
+            raise ConfigError(f"base encoder {base_file} has no word embeddings tensor to borrow")
+        model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+        tensors_from_base[WORD_EMBEDDINGS] = base_name
+    if tc.method == "lora":
+        model = _wrap_lora(model, tc)
+    base_ref.tensors_from_base = tensors_from_base
+
+    head_params = [p for n, p in model.named_parameters() if p.requires_grad and "classifier" in n]
+    body = [(n, p) for n, p in model.named_parameters() if p.requires_grad and "classifier" not in n]
+    groups = [
+        {"params": [p for n, p in body if p.ndim > 1], "weight_decay": tc.weight_decay, "lr": tc.lr},
+        {"params": [p for n, p in body if p.ndim <= 1], "weight_decay": 0.0, "lr": tc.lr},
+        {"params": head_params, "weight_decay": 0.0, "lr": tc.head_lr or tc.lr},
+    ]
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]])
+    expected_per_epoch = len(sample_epoch(pools, random.Random(tc.seed), tc.empty_window_keep, tc.batch_size))
+    total_steps = max(1, math.ceil(expected_per_epoch * tc.epochs))
+    if tc.max_steps is not None:
+        total_steps = min(total_steps, tc.max_steps)
+    warmup = int(total_steps * tc.warmup_ratio)
+
+    def lr_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    class_weights = torch.full((len(tags),), tc.entity_loss_weight)
+    class_weights[0] = 1.0
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights, ignore_index=IGNORE_INDEX)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    say(
+        f"training {config.name}: method {tc.method}, {trainable / 1e6:.1f}M trainable parameters, "
+        f"{expected_per_epoch} steps/epoch, {total_steps} steps, batch {tc.batch_size}, max_length {tc.max_length}"
+    )
+
+    meta = ModelMeta(
+        name=config.name,
+        labels=labels,
+        base_encoder=base_ref,
+        decoding=Decoding(o_threshold=config.decoding.o_threshold),
+        max_length=tc.max_length,
+    )
+
+    def evaluate_dev() -> tuple[Scores, Any]:
+        from deid.ner.inference import NerModel
+
+        model.eval()
+        try:
+            ner = NerModel.from_loaded(
+                tokenizer, model, meta, batch_size=32, max_length=tc.max_length, stride=tc.stride
+            )
+            word_probs = ner.predict_word_probs([d.text for d in dev_docs])
+        finally:
+            model.train()
+        pred = decode_all(word_probs, labels, config.decoding.o_threshold)
+        return score_documents([d.text for d in dev_docs], [d.spans for d in dev_docs], pred), word_probs
+
+    history: list[dict[str, Any]] = []
+    best_value, best_state, best_step, bad_evals = -1.0, None, 0, 0
+    step, stop = 0, False
+    model.train()
+    loss_sum, loss_n, tick = 0.0, 0, time.monotonic()
+    epoch = 0
+    while not stop:
+        epoch += 1
+        for batch in sample_epoch(pools, rng, tc.empty_window_keep, tc.batch_size):
+            inputs = collate(batch, tokenizer.pad_token_id)
+            logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), inputs["labels"].reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            loss_sum, loss_n = loss_sum + float(loss.detach()), loss_n + 1
+            if step % 10 == 0 or step == total_steps:
+                elapsed = time.monotonic() - started
+                rate = (time.monotonic() - tick) / loss_n
+                say(
+                    f"epoch {epoch} step {step}/{total_steps} loss {loss_sum / loss_n:.4f} "
+                    f"{rate:.2f}s/step elapsed {elapsed / 60:.1f}min eta {(total_steps - step) * rate / 60:.1f}min"
+                )
+                loss_sum, loss_n, tick = 0.0, 0, time.monotonic()
+            out_of_time = tc.max_minutes is not None and (time.monotonic() - started) / 60 >= tc.max_minutes
+            last = step >= total_steps or out_of_time
+            if dev_docs and (step % tc.eval_every_steps == 0 or last):
+                scores, _ = evaluate_dev()
+                value = select_value(scores, tc.select_metric)
+                row = {
+                    "step": step,
+                    "epoch": epoch,
+                    tc.select_metric: value,
+                    "char_recall": scores.char_recall,
+                    "char_precision": scores.char_precision,
+                    "minutes": (time.monotonic() - started) / 60,
+                }
+                history.append(row)
+                say(
+                    f"dev step {step}: {tc.select_metric} {value:.4f} char recall {scores.char_recall:.4f} "
+                    f"char precision {scores.char_precision:.4f}"
+                )
+                if value > best_value:
+                    best_value, best_step, bad_evals = value, step, 0
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                else:
+                    bad_evals += 1
+                    if bad_evals >= tc.patience:
+                        say(f"early stopping at step {step}: no dev improvement in {bad_evals} evaluations")
+                        stop = True
+                        break
+            if last:
+                if out_of_time:
+                    say(f"stopping at step {step}: max_minutes {tc.max_minutes} reached")
+                stop = True
+                break
+    train_seconds = time.monotonic() - started
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        say(f"restored best dev checkpoint from step {best_step} ({tc.select_metric} {best_value:.4f})")
+    model.eval()
+    if config.training.method == "lora":
+        model = model.merge_and_unload()
+
+    sweep: list[dict[str, float]] = []
+    threshold = config.decoding.o_threshold
+    if dev_docs and config.decoding.tune:
+        _, word_probs = evaluate_dev()
+        threshold, sweep = tune_threshold(word_probs, dev_docs, labels, config.decoding.min_char_precision)
+        say(
+            f"decoding threshold P(O) < {threshold} (tuned on dev for char precision >= {config.decoding.min_char_precision})"
+        )
+    meta.decoding = Decoding(o_threshold=threshold)
+
+    # written under a temporary name and renamed when complete
+    out_dir = final_dir.with_name(final_dir.name + ".deid-tmp")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    save_model_dir(out_dir, model, base_dir, meta, dtype=config.output.dtype)
+    if config_text is not None:
+        (out_dir / "training_config.yaml").write_text(config_text, encoding="utf-8")
+
+    metrics: dict[str, Any] = {
+        "name": config.name,
+        "train_seconds": round(train_seconds, 1),
+        "steps": step,
+        "best_step": best_step,
+        "o_threshold": threshold,
+        "threshold_sweep": sweep,
+        "history": history,
+        "data": data_summary,
+    }
+    if dev_docs:
+        from deid.ner.inference import NerModel
+
+        shipped = NerModel(out_dir, max_length=tc.max_length, stride=tc.stride)
+        texts, gold = [d.text for d in dev_docs], [d.spans for d in dev_docs]
+        stored = score_documents(
+            texts, gold, [[(s.start, s.end, s.label) for s in doc] for doc in shipped.predict(texts)]
+        )
+        model.eval()
+        memory = NerModel.from_loaded(tokenizer, model, meta, max_length=tc.max_length, stride=tc.stride)
+        full = score_documents(
+            texts, gold, [[(s.start, s.end, s.label) for s in doc] for doc in memory.predict(texts)]
+        )
+        metrics["dev"] = stored.as_dict()
+        metrics["dev_float32_weights"] = {
+            "char": full.as_dict()["char"],
+            "entity_overlap_any": full.entity["overlap"][ANY].as_dict(),
+        }
+        say(
+            f"dev (stored {config.output.dtype} model): leak rate {stored.leak_rate:.4f} char precision "
+            f"{stored.char_precision:.4f}; float32 in memory: leak rate {full.leak_rate:.4f} "
+            f"char precision {full.char_precision:.4f}"
+        )
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    from deid.ner.card import write_model_card
+
+    write_model_card(out_dir, config, meta, metrics, config_path)
+    if final_dir.exists():
+        shutil.rmtree(final_dir)
+    out_dir.rename(final_dir)
+    out_dir = final_dir
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    say(f"wrote {out_dir} in {(time.monotonic() - started) / 60:.1f} min")
+    return TrainResult(out_dir, run_dir, metrics, step, train_seconds, history)
+
+
+def _resolve_init(init_from: str, say: Callable[[str], None]) -> Path:
+    """A model directory to start from; a YAML config is trained first when its model is missing."""
+    path = Path(init_from)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from deid.ner.config import load_train_config
+
+        first = load_train_config(path)
+        target = Path(first.output.dir)
+        if not (target / "deid_model.json").is_file():
+            say(f"training the first stage {path} into {target}")
+            import yaml
+
+            train_model(
+                first,
+                config_text=yaml.safe_dump(first.model_dump(mode="json"), sort_keys=False),
+                config_path=str(path),
+            )
+        return target
+    if not path.is_dir():
+        raise ConfigError(f"training.init_from: {init_from} is neither a model directory nor a training YAML")
+    return path
+
+
+def _init_weights(model: Any, init_dir: Path, labels: list[str], base_sha256: str) -> None:
+    from deid.ner.modeldir import load_state_dict, read_meta
+
+    meta = read_meta(init_dir)
+    if list(meta.labels) != labels:
+        raise ConfigError(f"training.init_from: {init_dir} has labels {meta.labels}, this config {labels}")
+    if meta.base_encoder is not None and meta.base_encoder.sha256 != base_sha256:
+        raise ConfigError(f"training.init_from: {init_dir} was trained on another base encoder")
+    missing, unexpected = model.load_state_dict(load_state_dict(init_dir, meta), strict=False)
+    missing = [name for name in missing if not name.endswith("position_ids")]
+    if missing or unexpected:
+        raise ConfigError(f"training.init_from: {init_dir} does not match the model (missing {missing[:3]})")
+
+
+def _wrap_lora(model: Any, tc: Any) -> Any:
+    # The classifier head is new and randomly initialised: it must be trained in full
+    # (modules_to_save). Without it LoRA only adapts features feeding a frozen random projection and
+    # the model learns nothing, whatever the learning rate.
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError:
+        raise ConfigError("training.method 'lora' needs the 'peft' package (pip install peft)") from None
+    lora = LoraConfig(
+        r=tc.lora.r,
+        lora_alpha=tc.lora.alpha,
+        lora_dropout=tc.lora.dropout,
+        target_modules=tc.lora.target_modules,
+        modules_to_save=["classifier"],
+        bias="none",
+    )
+    return get_peft_model(model, lora)
+
+
+def retune_decoding(
+    model_dir: str | Path, config: NerTrainConfig, *, config_path: str | None = None
+) -> dict[str, Any]:
+    """Tune the decoding threshold of a trained model directory on the config's dev set again and
+    rewrite ``deid_model.json``, ``metrics.json`` (dev numbers, sweep) and the model card.
+
+    Use it after changing the decoding code, without training again.
+
+    Returns:
+        the updated metrics.
+
+    Raises:
+        ConfigError: the config has no dev set.
+    """
+    from deid.ner.inference import NerModel
+    from deid.ner.modeldir import META_FILE, read_meta
+
+    if config.dev is None:
+        raise ConfigError("retuning needs a dev set in the config")
+    model_dir = Path(model_dir)
+    fmt = "jsonl" if config.dev.kind == "spans_jsonl" else "conll"
+    docs = read_documents(config.resolve_data_path(config.dev.path), fmt=fmt, source="dev")
+    docs = list(map_labels(docs, resolve_label_map(config.dev.label_map)))[: config.dev.max_docs]
+    meta = read_meta(model_dir)
+    tc = config.training
+    model = NerModel(model_dir, max_length=tc.max_length, stride=tc.stride)
+    word_probs = model.predict_word_probs([d.text for d in docs])
+    threshold, sweep = tune_threshold(word_probs, docs, list(meta.labels), config.decoding.min_char_precision)
+    meta.decoding = Decoding(o_threshold=threshold, min_score=meta.decoding.min_score)
+    (model_dir / META_FILE).write_text(meta.to_json(), encoding="utf-8")
+    scores = score_documents(
+        [d.text for d in docs], [d.spans for d in docs], decode_all(word_probs, list(meta.labels), threshold)
+    )
+    metrics_path = model_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
+    metrics.update({"o_threshold": threshold, "threshold_sweep": sweep, "dev": scores.as_dict()})
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    from deid.ner.card import write_model_card
+
+    write_model_card(model_dir, config, meta, metrics, config_path)
+    return metrics

@@ -1,0 +1,115 @@
+"""NerModel: lazy loading, pickling, batching, windows merged back to character offsets."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deid.ner.inference import NerModel, NerSpan
+from deid.ner.modeldir import META_FILE, ModelLoadError
+
+TEXTS = [
+    "John Smith was seen at Boston General on 3/4/2020.",
+    "",
+    "   \n\t ",
+    "PT SEEN BY DR. SILVA; DAUGHTER SIERRA CALLED. " * 30,
+    "Zoë Müller, 東京, naïve café\n\n\n   İstanbul",
+]
+
+ALPHABET = st.sampled_from(list("abcXYZ019 .,/-'\n\t") + ["é", "ß", "東", "🙂", "\u00a0", "İ", "\u200b"])
+
+
+_CACHE: dict[object, NerModel] = {}
+
+
+def _loaded(model_dir) -> NerModel:
+    if model_dir not in _CACHE:
+        _CACHE[model_dir] = NerModel(model_dir).load()
+    return _CACHE[model_dir]
+
+
+def test_when_constructed_then_nothing_is_loaded_and_it_pickles(tiny_model_dir):
+    model = NerModel(tiny_model_dir)
+    assert model._loaded is None
+    assert model.labels == ["PERSON", "LOCATION", "DATE_TIME"]
+    model.predict(["warm up"])
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone._loaded is None and clone.model_dir == model.model_dir
+    assert clone.predict(TEXTS[:1]) == model.predict(TEXTS[:1])
+
+
+def test_when_texts_are_empty_or_blank_then_no_spans(tiny_model_dir):
+    result = NerModel(tiny_model_dir).predict(TEXTS)
+    assert len(result) == len(TEXTS)
+    assert result[1] == [] and result[2] == []
+    assert NerModel(tiny_model_dir).predict([]) == []
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 64])
+def test_when_batch_size_changes_then_predictions_do_not(tiny_model_dir, batch_size):
+    reference = NerModel(tiny_model_dir, batch_size=32).predict(TEXTS)
+    got = NerModel(tiny_model_dir, batch_size=batch_size).predict(TEXTS)
+    assert [[(s.start, s.end, s.label) for s in doc] for doc in got] == [
+        [(s.start, s.end, s.label) for s in doc] for doc in reference
+    ]
+
+
+def test_when_predicting_then_spans_are_well_formed(tiny_model_dir):
+    for text, spans in zip(
+        TEXTS, NerModel(tiny_model_dir, max_length=32, stride=8).predict(TEXTS), strict=True
+    ):
+        for span in spans:
+            assert isinstance(span, NerSpan)
+            assert 0 <= span.start < span.end <= len(text)
+            assert not text[span.start].isspace() and not text[span.end - 1].isspace()
+            assert span.label in {"PERSON", "LOCATION", "DATE_TIME"}
+            assert 0.0 <= span.score <= 1.0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(st.text(ALPHABET, max_size=300), min_size=1, max_size=4),
+    max_length=st.integers(8, 40),
+    data=st.data(),
+)
+def test_when_a_model_is_context_free_then_windowing_changes_nothing(
+    context_free_model_dir, texts, max_length, data
+):
+    stride = data.draw(st.integers(0, max_length - 3))
+    model = _loaded(context_free_model_dir)
+    model.max_length, model.stride, model.batch_size = 512, 0, 32
+    whole = model.predict(texts)
+    model.max_length, model.stride, model.batch_size = max_length, stride, 5
+    windowed = model.predict(texts)
+    strip = [[(s.start, s.end, s.label) for s in doc] for doc in windowed]
+    assert strip == [[(s.start, s.end, s.label) for s in doc] for doc in whole]
+    for text, spans in zip(texts, windowed, strict=True):
+        for span in spans:
+            assert 0 <= span.start < span.end <= len(text)
+
+
+def test_when_metadata_is_missing_then_model_load_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="not a deid NER model"):
+        NerModel(tmp_path).predict(["x"])
+
+
+def test_when_labels_disagree_with_config_then_model_load_error(tiny_model_dir, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    meta = json.loads((broken / META_FILE).read_text())
+    meta["labels"] = ["PERSON", "DATE_TIME", "LOCATION"]
+    (broken / META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="labels"):
+        NerModel(broken).predict(["John"])
+
+
+def test_when_threshold_is_overridden_then_fewer_spans_at_a_lower_threshold(tiny_model_dir):
+    loose = NerModel(tiny_model_dir, o_threshold=0.99).predict(TEXTS[:1])[0]
+    strict = NerModel(tiny_model_dir, o_threshold=0.01).predict(TEXTS[:1])[0]
+    assert len(strict) <= len(loose)
