@@ -80,19 +80,19 @@ from deid.cli._common import domain_errors
 @click.option(
     "--mlm-max-steps",
     type=click.IntRange(min=1),
-    default=30,
+    default=60,
     show_default=True,
     help="MLM adaptation steps (after the head warm-up).",
 )
 @click.option(
     "--mlm-head-warmup-steps",
     type=click.IntRange(min=0),
-    default=10,
+    default=100,
     show_default=True,
     help="Steps that train only the new MLM head before the encoder.",
 )
 @click.option(
-    "--mlm-lr", type=float, default=5e-5, show_default=True, help="MLM learning rate of the encoder."
+    "--mlm-lr", type=float, default=2e-5, show_default=True, help="MLM learning rate of the encoder."
 )
 @click.option(
     "--max-length",
