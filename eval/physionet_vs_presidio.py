@@ -6,7 +6,7 @@ the issue's target: the pipeline leaves < 5% of gold PII characters uncovered wi
 >= 0.85 and beats Presidio + spaCy on both.
 
 Usage:
-    python eval/physionet_vs_presidio.py [--model models/deid-ner-minilm] [--config CONFIG.yaml]
+    python eval/physionet_vs_presidio.py [--model models/deid-ner-minilm] [--config configs/ner/pipeline-clinical.yaml]
         [--dev /work/shared/data/physionet_deid/physionet_dev.jsonl] [--out runs/eval/physionet_vs_presidio.json]
 """
 

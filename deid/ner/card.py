@@ -90,6 +90,12 @@ def write_model_card(
         f"{metrics.get('steps')} steps in {metrics.get('train_seconds', 0) / 60:.1f} min "
         f"(best dev checkpoint at step {metrics.get('best_step')}). Full configuration: `training_config.yaml`.",
         "",
+        (
+            f"Initialised from `{tc.init_from}` (a first training stage; its model card and metrics are in its output directory)."
+            if tc.init_from
+            else ""
+        ),
+        "",
         f"Reproduce: `deid ner train --config {config_path or '<config>.yaml'} --overwrite`",
         "",
     ]
