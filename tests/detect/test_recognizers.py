@@ -57,6 +57,7 @@ def test_when_value_present_then_found(detector, text: str, entity: str, value: 
         ("ratio 2/3 of the dose", "DATE_TIME"),
         ("you may 2 times a day take it", "DATE_TIME"),
         ("Write to ann.lee@example.org", "URL"),
+        ("PEEP...TV 500 settings", "URL"),
         ("lot number 12345678 expired", "US_BANK_NUMBER"),
         ("patient in ICU room 12", "UK_NHS"),
     ],

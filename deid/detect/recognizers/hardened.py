@@ -39,6 +39,15 @@ def hardened_email_recognizer(supported_language: str = "en") -> EmailRecognizer
     return EmailRecognizer(patterns=EMAIL_PATTERNS, supported_language=supported_language)
 
 
+class HardenedUrlRecognizer(UrlRecognizer):
+    """Presidio's UrlRecognizer with linear patterns; a host with an empty label (``PEEP...TV``) is no URL."""
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Reject matches whose host part has consecutive dots (nursing shorthand, ellipses)."""
+        host = pattern_text.split("://", 1)[-1].split("/", 1)[0]
+        return False if ".." in host else None
+
+
 def hardened_url_recognizer(supported_language: str = "en") -> UrlRecognizer:
     """Presidio's UrlRecognizer whose non-schema patterns cannot start inside a run of URL characters."""
-    return UrlRecognizer(patterns=URL_PATTERNS, supported_language=supported_language)
+    return HardenedUrlRecognizer(patterns=URL_PATTERNS, supported_language=supported_language)
