@@ -151,7 +151,9 @@ class Detector:
                 registry.add_recognizer(factory(language))
         registry.remove_recognizer("SpacyRecognizer")
         if spacy_entities:
-            registry.add_recognizer(SpacyRecognizer(supported_language=language, supported_entities=spacy_entities))
+            registry.add_recognizer(
+                SpacyRecognizer(supported_language=language, supported_entities=spacy_entities)
+            )
         for name in DEFAULT_DEID_RECOGNIZERS:
             if name not in cfg.disable_recognizers:
                 registry.add_recognizer(DEID_RECOGNIZERS[name](language))

@@ -43,9 +43,15 @@ class HardenedUrlRecognizer(UrlRecognizer):
     """Presidio's UrlRecognizer with linear patterns; a host with an empty label (``PEEP...TV``) is no URL."""
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        """Reject matches whose host part has consecutive dots (nursing shorthand, ellipses)."""
+        """Reject hosts with consecutive dots (``PEEP...TV``) and bare one- or two-letter names (``A.fi``)."""
+        has_scheme = "://" in pattern_text
         host = pattern_text.split("://", 1)[-1].split("/", 1)[0]
-        return False if ".." in host else None
+        if ".." in host:
+            return False
+        name = host.rsplit(".", 1)[0]
+        if not has_scheme and not host.lower().startswith("www") and len(name) < 3:
+            return False
+        return None
 
 
 def hardened_url_recognizer(supported_language: str = "en") -> UrlRecognizer:
