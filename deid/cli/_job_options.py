@@ -57,6 +57,32 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def redact_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options of ``deid redact`` beyond the input options (subject, output format, router)."""
+    options = [
+        click.option(
+            "--subject-column",
+            default=None,
+            help="Subject column (e.g. patient id): dates shift per subject.",
+        ),
+        click.option(
+            "--output-format",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="Output format (default: the input's).",
+        ),
+        click.option(
+            "--router",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Sensitivity classifier dir: adds a tier column, applies the tier's policy, partitions OUTPUT by tier.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def run_from_options(mode: str, input_path: Path, output: Path, **options: Any) -> Any:
     """Build a :class:`deid.run.job.JobSpec` from a command's parsed options and run it.
 

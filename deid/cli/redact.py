@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from deid.cli._common import domain_errors
-from deid.cli._job_options import FORMATS, input_options, run_from_options
+from deid.cli._job_options import input_options, redact_options, run_from_options
 
 
 @click.command(
@@ -20,18 +20,7 @@ from deid.cli._job_options import FORMATS, input_options, run_from_options
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.argument("output", metavar="OUTPUT", type=click.Path(path_type=Path))
 @input_options
-@click.option(
-    "--subject-column", default=None, help="Subject column (e.g. patient id): dates shift per subject."
-)
-@click.option(
-    "--output-format", type=click.Choice(FORMATS), default=None, help="Output format (default: the input's)."
-)
-@click.option(
-    "--router",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Sensitivity classifier dir: adds a tier column, applies the tier's policy, partitions OUTPUT by tier.",
-)
+@redact_options
 @click.option(
     "--backend",
     type=click.Choice(["local", "spark"]),

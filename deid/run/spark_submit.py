@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     # spark-submit runs this file as a script, which puts deid/run/ first on sys.path; its modules
@@ -24,7 +25,7 @@ if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == Path(_
 import click  # noqa: E402
 
 from deid.cli._common import domain_errors  # noqa: E402
-from deid.cli._job_options import FORMATS, input_options  # noqa: E402
+from deid.cli._job_options import input_options, redact_options, run_from_options  # noqa: E402
 
 
 @click.command(
@@ -36,18 +37,7 @@ from deid.cli._job_options import FORMATS, input_options  # noqa: E402
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.argument("output", metavar="OUTPUT", type=click.Path(path_type=Path))
 @input_options
-@click.option(
-    "--subject-column", default=None, help="Subject column (e.g. patient id): dates shift per subject."
-)
-@click.option(
-    "--output-format", type=click.Choice(FORMATS), default=None, help="Output format (default: the input's)."
-)
-@click.option(
-    "--router",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Sensitivity classifier dir: adds a tier column, applies the tier's policy, partitions OUTPUT by tier.",
-)
+@redact_options
 @click.option(
     "--spark-master",
     default=None,
@@ -55,55 +45,18 @@ from deid.cli._job_options import FORMATS, input_options  # noqa: E402
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @domain_errors
-def main(
-    input_path: Path,
-    output: Path,
-    text_columns: tuple[str, ...],
-    id_column: str | None,
-    config_path: str | None,
-    input_format: str | None,
-    delimiter: str,
-    workers: int | None,
-    resume: bool,
-    overwrite: bool,
-    no_progress: bool,
-    subject_column: str | None,
-    output_format: str | None,
-    router: Path | None,
-    spark_master: str | None,
-    verbose: int,
-) -> None:
+def main(input_path: Path, output: Path, spark_master: str | None, verbose: int, **options: Any) -> None:
     """Redact INPUT's text columns into OUTPUT with Spark executors doing the detection and transformation.
 
     The driver reads INPUT, commits the part files and writes _manifest.json and _report.json: the
     result is identical to 'deid redact' with the local backend, and --resume works across both.
     """
     from deid.cli import configure_logging
-    from deid.config import load_config
-    from deid.run.job import JobSpec
-    from deid.run.spark import run_spark
 
     configure_logging(verbose, quiet=False)
     logging.getLogger("py4j").setLevel(logging.WARNING)  # one INFO line per Py4J connection otherwise
-    report = run_spark(
-        JobSpec(
-            mode="redact",
-            input=input_path,
-            output=output,
-            text_columns=tuple(text_columns),
-            config=load_config(config_path),
-            id_column=id_column,
-            subject_column=subject_column,
-            input_format=input_format,
-            output_format=output_format,
-            workers=workers,
-            resume=resume,
-            overwrite=overwrite,
-            delimiter=delimiter,
-            show_progress=not no_progress,
-            router=router,
-        ),
-        master=spark_master,
+    report = run_from_options(
+        "redact", input_path, output, backend="spark", spark_master=spark_master, **options
     )
     found = sum(n for counts in report.entities.values() for n in counts.values())
     click.echo(
