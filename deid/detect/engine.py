@@ -219,14 +219,6 @@ class Detector:
             )
         return sorted(infos, key=lambda i: i.name)
 
-    def model_ids(self) -> dict[str, str]:
-        """Identifiers of the models in use (for manifests)."""
-        ids = {"spacy": self.config.nlp.model}
-        if self.config.transformer is not None:
-            _ = self.analyzer
-            ids["transformer"] = str(self._transformer.version)
-        return ids
-
     # ------------------------------------------------------------------ detection
 
     def detect(self, texts: Sequence[str]) -> list[list[Span]]:

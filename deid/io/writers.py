@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from deid.errors import OutputError
@@ -104,8 +103,3 @@ def write_lines_atomic(path: Path, lines: list[str]) -> None:
         for line in lines:
             handle.write(line + "\n")
     commit_file(tmp, path)
-
-
-def arrow_type_name(table: pa.Table, column: str) -> str:
-    """The Arrow type of a column, as text (for error messages and manifests)."""
-    return str(table.schema.field(column).type)

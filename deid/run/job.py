@@ -163,10 +163,6 @@ def _detect_siblings(final: Path) -> dict[str, Path]:
     }
 
 
-def _input_digest(path: Path) -> str:
-    return sha256_file(path)
-
-
 class _IdChecker:
     """Rejects rows without an id and rows whose id was seen before (in this run, all shards)."""
 
@@ -285,7 +281,7 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
         input={
             "name": spec.input.name,
             "format": input_format,
-            "sha256": _input_digest(spec.input),
+            "sha256": sha256_file(spec.input),
             "bytes": spec.input.stat().st_size,
         },
         config_sha256=config.digest(),

@@ -7,7 +7,6 @@ inventing them) gets the offset of the row's subject.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -100,11 +99,3 @@ class TextTransformer:
                 text=text, analyzer_results=results, operators=operators, merge_entities_with_spaces=False
             ).text
         )
-
-
-def count_entities(spans_per_text: Sequence[Sequence[Span]]) -> Counter[str]:
-    """Entity counts by type over many texts."""
-    counts: Counter[str] = Counter()
-    for spans in spans_per_text:
-        counts.update(s.entity_type for s in spans)
-    return counts
