@@ -237,6 +237,14 @@ class RunConfig(_Strict):
         le=1_000_000,
         description="cells longer than this are rejected (reason: too long); at most spaCy's 1,000,000",
     )
+    csv_formulas: Literal["escape", "keep"] = Field(
+        "escape",
+        description=(
+            "CSV output only: 'escape' prefixes a text cell that a spreadsheet would run as a formula "
+            "(starts with = + - @, tab or carriage return and is not a number) with a single quote; "
+            "'keep' writes it unchanged"
+        ),
+    )
 
 
 class RoutingConfig(_Strict):

@@ -29,7 +29,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
 
-def _csv_value(value: Any) -> str:
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def escape_formula(value: str) -> str:
+    """``value`` with a leading ``'`` when a spreadsheet would evaluate it as a formula (CSV injection).
+
+    A cell is neutralised when it starts with ``= + - @``, a tab or a carriage return (OWASP's list)
+    and is not a plain number, so ``-2`` stays ``-2`` but ``-2+3`` and ``=cmd|...`` gain the quote.
+    """
+    if value.startswith(FORMULA_TRIGGERS) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _csv_value(value: Any, escape_formulas: bool = False) -> str:
+    if isinstance(value, str):
+        return escape_formula(value) if escape_formulas else value
     if value is None:
         return ""
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -39,8 +63,13 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def write_rows(shard: Shard, fmt: str, path: Path, *, delimiter: str = ",") -> None:
-    """Write the shard's rows to ``path`` in ``fmt`` (no atomicity: see :func:`commit_file`)."""
+def write_rows(
+    shard: Shard, fmt: str, path: Path, *, delimiter: str = ",", escape_formulas: bool = False
+) -> None:
+    """Write the shard's rows to ``path`` in ``fmt`` (no atomicity: see :func:`commit_file`).
+
+    ``escape_formulas`` neutralises formula-like text cells in CSV output (see :func:`escape_formula`).
+    """
     if fmt == "parquet":
         pq.write_table(shard.to_table(), path, compression="zstd")
     elif fmt == "csv":
@@ -51,13 +80,13 @@ def write_rows(shard: Shard, fmt: str, path: Path, *, delimiter: str = ",") -> N
                 writer.writerow(table.column_names)
                 columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
                 for row in zip(*columns, strict=True):
-                    writer.writerow([_csv_value(v) for v in row])
+                    writer.writerow([_csv_value(v, escape_formulas) for v in row])
             else:
                 records = shard.to_records()
                 names = list(dict.fromkeys(k for r in records for k in r))
                 writer.writerow(names)
                 for record in records:
-                    writer.writerow([_csv_value(record.get(n)) for n in names])
+                    writer.writerow([_csv_value(record.get(n), escape_formulas) for n in names])
     elif fmt == "jsonl":
         with open(path, "w", encoding="utf-8") as handle:
             for record in shard.to_records():

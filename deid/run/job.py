@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 REPORT_NAME = "_report.json"
 REJECTS_NAME = "_rejects.jsonl"
+# Part names are zero-padded to 5 digits: past this many shards a name sort no longer follows shard order.
+PART_NAME_DIGITS_LIMIT = 100_000
 
 
 class JobInterrupted(DeidError):
@@ -350,6 +352,12 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
         for shard in reader.shards():
             shard = ids.check(shard)
             report.shards_total += 1
+            if shard.index == PART_NAME_DIGITS_LIMIT:
+                logger.warning(
+                    "more than %d shards: part names grow a digit, so order parts by number (as the manifest "
+                    "and deid do), not by name, or raise run.shard_size",
+                    PART_NAME_DIGITS_LIMIT,
+                )
             if shard.index in done_before:
                 progress.advance(manifest.shards[shard.index]["rows_in"], 0)
                 continue

@@ -292,7 +292,13 @@ class ShardProcessor:
             path = task.part_path(shard.index, tier)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = temp_name(path)
-            write_rows(rows, task.output_format, tmp, delimiter=task.delimiter)
+            write_rows(
+                rows,
+                task.output_format,
+                tmp,
+                delimiter=task.delimiter,
+                escape_formulas=task.config.run.csv_formulas == "escape",
+            )
             commit_file(tmp, path)
             parts.append(_part_entry(path, task.parts_dir, rows.num_rows))
         return parts

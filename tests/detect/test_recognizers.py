@@ -38,6 +38,11 @@ def _found(detector, text: str) -> list[tuple[str, str]]:  # type: ignore[no-unt
         ("IBAN GB82 WEST 1234 5698 7654 32", "IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
         ("host 192.168.10.42 down", "IP_ADDRESS", "192.168.10.42"),
         ("see https://intranet.example.com/u/ann", "URL", "https://intranet.example.com/u/ann"),
+        ("visit shop-ann.com for", "URL", "shop-ann.com"),
+        ("VISIT ANNSHOP.COM FOR", "URL", "ANNSHOP.COM"),
+        ("at news.bbc.co.uk today", "URL", "news.bbc.co.uk"),
+        ("see www.kowalski.pl now", "URL", "www.kowalski.pl"),
+        ("see kowalski.pl/o/ann now", "URL", "kowalski.pl/o/ann"),
         ("SSN 536-22-8726 on form", "US_SSN", "536-22-8726"),
     ],
 )
@@ -62,6 +67,11 @@ def test_when_value_present_then_found(detector, text: str, entity: str, value: 
         ("you may 2 times a day take it", "DATE_TIME"),
         ("Write to ann.lee@example.org", "URL"),
         ("PEEP...TV 500 settings", "URL"),
+        ("secretion white thick.Plan to draw ABG", "URL"),  # a missing space, not a host
+        ("TOL MEDS.RESP STATUS IMPROVED", "URL"),
+        ("MADE AT 5:30PM.TEAM AWARE", "URL"),
+        ("nsr,no ectopy.to follow", "URL"),
+        ("by hosp.chapl. and family", "URL"),
         ("lot number 12345678 expired", "US_BANK_NUMBER"),
         ("patient in ICU room 12", "UK_NHS"),
     ],

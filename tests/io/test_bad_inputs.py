@@ -300,23 +300,50 @@ def test_when_parquet_has_struct_list_and_map_columns_then_they_pass_through_unc
     assert written.column("note").to_pylist() == ["call <PHONE_NUMBER>", None, "write <EMAIL_ADDRESS>"]
 
 
-def test_when_csv_cells_look_like_formulas_then_they_are_written_verbatim(tmp_path: Path) -> None:
-    """deid executes nothing, and today writes formula-like cells unchanged (CSV injection stays possible).
-
-    This pins the current behaviour: a spreadsheet opening the redacted CSV would evaluate
-    ``=cmd|' /C calc'!A0``. Neutralising them (a leading ``'``) is a proposal for CSV output.
-    """
+def test_when_csv_cells_look_like_formulas_then_csv_output_neutralises_them(tmp_path: Path) -> None:
+    """A spreadsheet opening the redacted CSV must not run ``=cmd|' /C calc'!A0``: such cells gain a
+    leading ``'`` (OWASP's CSV-injection advice); plain numbers such as ``-2`` are left alone."""
     out = tmp_path / "out"
     report = _report(_redact(BAD / "formula.csv", out, "--id-column", "id"), out)
     assert report["rows_rejected"] == 0
     rows = _rows(out)
     assert [r["note"] for r in rows] == [
-        "=cmd|' /C calc'!A0",
-        "+1+1",
-        "@SUM(1)",
-        "=1+1 then call <PHONE_NUMBER>",
+        "'=cmd|' /C calc'!A0",
+        "'+1+1",
+        "'@SUM(1)",
+        "'=1+1 then call <PHONE_NUMBER>",
     ]
-    assert [r["dept"] for r in rows] == ['=HYPERLINK("http://example.com","x")', "ER", "-2+3", "\tTAB"]
+    assert [r["dept"] for r in rows] == ["'=HYPERLINK(\"http://example.com\",\"x\")", "ER", "'-2+3", "'\tTAB"]
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
+
+
+def test_when_formula_escaping_is_off_or_output_is_not_csv_then_cells_are_written_verbatim(
+    tmp_path: Path,
+) -> None:
+    """``run.csv_formulas: keep`` writes CSV cells unchanged; Parquet output is never altered."""
+    config = tmp_path / "keep.yaml"
+    config.write_text(
+        PATTERNS_ONLY.read_text(encoding="utf-8") + "\nrun:\n  csv_formulas: keep\n", encoding="utf-8"
+    )
+    verbatim = ["=cmd|' /C calc'!A0", "+1+1", "@SUM(1)", "=1+1 then call <PHONE_NUMBER>"]
+    out = tmp_path / "keep"
+    _report(_redact(BAD / "formula.csv", out, "--id-column", "id", config=config), out)
+    assert [r["note"] for r in _rows(out)] == verbatim
+    out = tmp_path / "parquet"
+    _report(_redact(BAD / "formula.csv", out, "--id-column", "id", "--output-format", "parquet"), out)
+    assert [r["note"] for r in _rows(out)] == verbatim
+    assert [r["dept"] for r in _rows(out)][2:] == ["-2+3", "\tTAB"]
+
+
+def test_escape_formula_leaves_numbers_and_plain_text_alone() -> None:
+    from deid.io.writers import escape_formula
+
+    assert escape_formula("-2") == "-2"
+    assert escape_formula("+1.5e3") == "+1.5e3"
+    assert escape_formula("plain = text") == "plain = text"
+    assert escape_formula("") == ""
+    assert escape_formula("-") == "'-"
+    assert escape_formula("\rx") == "'\rx"
 
 
 # --------------------------------------------------------------------------- regex-adversarial texts

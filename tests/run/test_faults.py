@@ -117,6 +117,53 @@ def test_when_killed_at_20_random_points_and_resumed_then_output_equals_clean_ru
     assert ids == pq.read_table(source).column("id").to_pylist()  # none duplicated, none missing, in order
 
 
+def _spawned_workers(parent: int) -> list[int]:
+    """PIDs of the pool's worker processes under ``parent`` (multiprocessing spawn children)."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and b"spawn_main" in cmdline:
+            workers.append(int(entry.name))
+    return workers
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
+def test_when_a_worker_process_dies_mid_job_then_clear_error_nothing_partial_and_resume_completes(
+    job_input: tuple[Path, Path], clean_run: Path, tmp_path: Path
+) -> None:
+    """SIGKILL one of two worker processes (as the OOM killer would) while shards are in flight."""
+    source, config = job_input
+    out = tmp_path / "out"
+    process = _start(source, out, config, "--workers", "2")
+    _wait_for(out, 2, process)
+    workers = _spawned_workers(process.pid)
+    assert process.poll() is None and workers, "the job ended before a worker could be killed"
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    message = stderr.decode()
+    assert process.returncode != 0
+    assert "a worker process died while processing shard" in message and "--resume" in message
+    assert "Traceback" not in message
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["complete"] is False
+    listed = {part["path"] for shard in manifest["shards"] for part in shard["parts"]}
+    assert {p.name for p in out.glob("part-*")} == listed  # every part on disk was committed and listed
+    assert (
+        run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config), "--resume"]).exit_code
+        == 0
+    )
+    assert not list(out.glob(".*.deid-tmp-*"))
+    _same_output(clean_run, out)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_when_interrupted_then_exit_nonzero_says_how_to_resume_and_resume_completes(
     job_input: tuple[Path, Path], clean_run: Path, tmp_path: Path, signum: int
