@@ -36,8 +36,14 @@ SETUPS: dict[str, str] = {
     "c": "deid patterns",
     "d": "deid full w=1",
     "e": "deid full w=2",
+    "s": "deid full w=1 t=1",
+    "f": "deid int8 w=2",
 }
-STEPS = (*SETUPS, "flops")
+# (s) is (d) with one thread: (e)/(s) is the scaling of 2 single-thread workers over one.
+# (f) is (e) with the int8 runtime (detection.transformer.quantize: int8), which is not the default.
+MODEL_SETUPS = ("b", "d", "e", "s", "f")
+# "mem" reruns (d) on a tenth of the short corpus: (d)'s peak over that one shows memory growth.
+STEPS = (*SETUPS, "flops", "mem")
 FULL_SIZES = {"short": 10_000, "long": 500}
 QUICK_SIZES = {"short": 300, "long": 30}
 # (b) runs a transformer on every text, one text at a time: on 2 cores the full short corpus
@@ -580,6 +586,17 @@ def render(report: dict[str, Any]) -> str:
             lines.append(
                 f"  {ratio['name']:<7} {ratio['corpus']:<5} {ratio['value']:8.2f}x  {projected}".rstrip()
             )
+    memory = report.get("memory")
+    if memory:
+        lines.append("")
+        if memory.get("error"):
+            lines.append(f"memory growth: {memory['error']}")
+        else:
+            lines.append(
+                f"memory growth: (d) peak {memory['full_peak_mb']:.0f} MB on {memory['full_docs']} short docs vs "
+                f"{memory['small_peak_mb']:.0f} MB on {memory['small_docs']}: {memory['ratio']:.2f}x for "
+                f"{memory['full_docs'] / memory['small_docs']:.0f}x the input (target <= 1.2x)"
+            )
     flops = report.get("flops")
     if flops:
         lines.append("")
@@ -613,7 +630,10 @@ def render(report: dict[str, Any]) -> str:
 
 
 def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> list[dict[str, Any]]:
-    """(d)/(e) docs/s over (a) and (b), per corpus; a subsampled set-up is projected to the full corpus."""
+    """docs/s of (d), (e), (f) over (a) and (b), (e) over (s) and (f) over (e), per corpus.
+
+    A subsampled set-up is projected to the full corpus.
+    """
 
     def projected(row: dict[str, Any]) -> bool:
         return row["docs"] < full_docs[row["corpus"]] and row["startup_s"] is not None
@@ -627,19 +647,19 @@ def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> lis
 
     found = {(r["setup"], r["corpus"]): r for r in rows if not r.get("error")}
     ratios = []
+    pairs = [(top, base) for top in ("d", "e", "f") for base in ("a", "b")] + [("e", "s"), ("f", "e")]
     for corpus in ("short", "long"):
-        for top in ("d", "e"):
-            for base in ("a", "b"):
-                if (top, corpus) in found and (base, corpus) in found:
-                    pair = found[(top, corpus)], found[(base, corpus)]
-                    ratios.append(
-                        {
-                            "name": f"{top}/{base}",
-                            "corpus": corpus,
-                            "value": rate(pair[0]) / rate(pair[1]),
-                            "projected": [r["setup"] for r in pair if projected(r)],
-                        }
-                    )
+        for top, base in pairs:
+            if (top, corpus) in found and (base, corpus) in found:
+                pair = found[(top, corpus)], found[(base, corpus)]
+                ratios.append(
+                    {
+                        "name": f"{top}/{base}",
+                        "corpus": corpus,
+                        "value": rate(pair[0]) / rate(pair[1]),
+                        "projected": [r["setup"] for r in pair if projected(r)],
+                    }
+                )
     return ratios
 
 
@@ -749,7 +769,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hf_dir: Path | None = None
 
         for setup in [s for s in SETUPS if s in steps]:
-            needs_model = setup in ("b", "d", "e")
+            needs_model = setup in MODEL_SETUPS
             if needs_model and model_dir is None:
                 report["rows"].append(
                     {
@@ -796,9 +816,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                             spec["limit"] = b_sizes[corpus]
                             note = f"subsample: first {b_sizes[corpus]} of {len(docs)}"
                 else:
-                    workers = 2 if setup == "e" else 1
+                    workers = 2 if setup in ("e", "f") else 1
                     config = patterns_config if setup == "c" else full_config
                     assert config is not None
+                    if setup == "f":
+                        config = json.loads(json.dumps(config))
+                        config["detection"]["transformer"]["quantize"] = "int8"
+                    if setup == "s":
+                        spec["threads"] = 1
                     shard_size = args.shard_size or min(
                         config["run"]["shard_size"], max(1, math.ceil(len(docs) / (4 * 2)))
                     )
@@ -812,6 +837,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     note = f"run_job, shard_size {shard_size}"
                     if workers > 1:
                         note += f", {max(1, threads // workers)} thread(s)/worker"
+                    if setup == "s":
+                        note += ", 1 thread"
                 log(f"{label} on {corpus}: running")
                 result, peak_mb = run_child(spec, workdir, args.timeout)
                 if result is None:
@@ -846,6 +873,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "leak": leak,
                     "char_precision": precision,
                     "note": note,
+                    "shard_size": spec["config"]["run"]["shard_size"] if "config" in spec else None,
                 }
                 report["rows"].append(row)
                 log(
@@ -853,6 +881,44 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"leak {leak:.4f}, char P {precision:.4f}"
                 )
         report["ratios"] = compute_ratios(report["rows"], {k: len(v) for k, v in corpora.items()})
+
+        full_short = next(
+            (
+                r
+                for r in report["rows"]
+                if r["setup"] == "d" and r["corpus"] == "short" and not r.get("error")
+            ),
+            None,
+        )
+        if "mem" in steps and full_short is not None and full_config is not None:
+            docs = corpora["short"]
+            small = max(1, len(docs) // 10)
+            small_path = workdir / "short-tenth.parquet"
+            pq.write_table(pq.read_table(workdir / "short.parquet").slice(0, small), small_path)
+            log(f"memory: (d) on the first {small} short documents")
+            spec = {
+                "name": "mem",
+                "kind": "job",
+                "setup": "d",
+                "threads": threads,
+                "parquet": str(small_path),
+                "output": str(workdir / "mem.spans.jsonl"),
+                # the same shard size as the full run, so only the corpus size differs
+                "config": with_shard_size(full_config, full_short["shard_size"]),
+                "workers": 1,
+            }
+            result, peak_mb = run_child(spec, workdir, args.timeout)
+            if result is None:
+                report["memory"] = {"error": "failed"}
+            else:
+                small_peak = max(peak_mb, result["hwm_self_mb"])
+                report["memory"] = {
+                    "small_docs": small,
+                    "small_peak_mb": small_peak,
+                    "full_docs": full_short["docs"],
+                    "full_peak_mb": full_short["peak_rss_mb"],
+                    "ratio": full_short["peak_rss_mb"] / small_peak,
+                }
 
         if "flops" in steps:
             if model_dir is None or full_config is None:

@@ -26,6 +26,11 @@ from deid.cli._common import domain_errors
 @click.option(
     "--threshold", type=float, help="Model only: decode with P(O) < THRESHOLD instead of the stored one."
 )
+@click.option(
+    "--quantize",
+    type=click.Choice(["none", "int8"]),
+    help="Run the model (alone or in the pipeline) with this runtime instead of the configured one.",
+)
 @click.option("--max-docs", type=int, help="Evaluate the first N documents only.")
 @click.option(
     "--predictions-out",
@@ -40,6 +45,7 @@ def evaluate(
     out_path: str | None,
     label_map: str,
     threshold: float | None,
+    quantize: str | None,
     max_docs: int | None,
     predictions_out: str | None,
     overwrite: bool,
@@ -70,7 +76,7 @@ def evaluate(
         tmp.replace(path)
 
     docs = load_gold(data, label_map=label_map, max_docs=max_docs)
-    predictor = resolve_predictor(model_or_pipeline, o_threshold=threshold)
+    predictor = resolve_predictor(model_or_pipeline, o_threshold=threshold, quantize=quantize)
     result = evaluate_predictor(predictor, docs, data_name=data)
     click.echo(
         format_table(

@@ -189,9 +189,19 @@ class Detector:
             max_length=tcfg.max_length,
             stride=tcfg.stride,
             num_threads=tcfg.num_threads,
+            quantize=tcfg.quantize,
         )
+        span_filter = None
+        if tcfg.filters:
+            from deid.detect.model_filters import ModelSpanFilter
+
+            span_filter = ModelSpanFilter()
         return TransformerNerRecognizer(
-            model, label_map=tcfg.label_map, ignore_labels=tcfg.ignore_labels, supported_language=language
+            model,
+            label_map=tcfg.label_map,
+            ignore_labels=tcfg.ignore_labels,
+            supported_language=language,
+            span_filter=span_filter,
         )
 
     @property

@@ -29,6 +29,8 @@ class TransformerNerRecognizer(EntityRecognizer):
         label_map: model label -> Presidio entity type; unmapped labels keep their own name.
         ignore_labels: model labels that are never reported.
         supported_language: Presidio language code.
+        span_filter: an object with ``keep(text, start, end, entity_type)``; spans it rejects are
+            dropped (:class:`deid.detect.model_filters.ModelSpanFilter`). None keeps every span.
     """
 
     NAME = "TransformerNerRecognizer"
@@ -39,8 +41,10 @@ class TransformerNerRecognizer(EntityRecognizer):
         label_map: Mapping[str, str] | None = None,
         ignore_labels: Sequence[str] = (),
         supported_language: str = "en",
+        span_filter: Any = None,
     ) -> None:
         self._model = model
+        self._filter = span_filter
         self._label_map = dict(label_map or {})
         self._ignore = set(ignore_labels)
         entities = sorted(
@@ -63,7 +67,7 @@ class TransformerNerRecognizer(EntityRecognizer):
         if not todo:
             return
         for text, spans in zip(todo, self._model.predict(todo), strict=True):
-            self._cache[text] = self._to_results(spans)
+            self._cache[text] = self._to_results(text, spans)
 
     def clear(self) -> None:
         """Forget primed results (call after each batch to bound memory)."""
@@ -75,18 +79,21 @@ class TransformerNerRecognizer(EntityRecognizer):
         """Presidio's per-text entry point: primed results when available, else a single prediction."""
         results = self._cache.get(text)
         if results is None:
-            results = self._to_results(self._model.predict([text])[0])
+            results = self._to_results(text, self._model.predict([text])[0])
         wanted = set(entities) if entities else None
         return [r for r in results if wanted is None or r.entity_type in wanted]
 
-    def _to_results(self, spans: Sequence[Any]) -> list[RecognizerResult]:
+    def _to_results(self, text: str, spans: Sequence[Any]) -> list[RecognizerResult]:
         results = []
         for span in spans:
             if span.label in self._ignore:
                 continue
+            entity_type = self._label_map.get(span.label, span.label)
+            if self._filter is not None and not self._filter.keep(text, span.start, span.end, entity_type):
+                continue
             results.append(
                 RecognizerResult(
-                    entity_type=self._label_map.get(span.label, span.label),
+                    entity_type=entity_type,
                     start=int(span.start),
                     end=int(span.end),
                     score=float(span.score),

@@ -42,28 +42,37 @@ class Predictor:
 
 
 def model_predictor(
-    model_dir: str | Path, *, o_threshold: float | None = None, batch_size: int = 32
+    model_dir: str | Path,
+    *,
+    o_threshold: float | None = None,
+    batch_size: int = 32,
+    quantize: str = "none",
 ) -> Predictor:
-    """The NER model alone (labels as the model names them)."""
+    """The NER model alone (labels as the model names them); ``quantize="int8"`` as the runtime option."""
     from deid.ner.inference import NerModel
 
-    model = NerModel(model_dir, batch_size=batch_size, o_threshold=o_threshold)
+    model = NerModel(model_dir, batch_size=batch_size, o_threshold=o_threshold, quantize=quantize)
     model.load()
 
     def predict(texts: Sequence[str], ids: Sequence[str]) -> Predictions:
         return [[(s.start, s.end, s.label) for s in doc] for doc in model.predict(texts)]
 
-    return Predictor(f"model {model.name}", "model", predict)
+    suffix = "" if quantize == "none" else f" ({quantize})"
+    return Predictor(f"model {model.name}{suffix}", "model", predict)
 
 
 def pipeline_predictor(
-    config_path: str | Path | None = None, *, transformer_model: str | None = None
+    config_path: str | Path | None = None,
+    *,
+    transformer_model: str | None = None,
+    quantize: str | None = None,
 ) -> Predictor:
     """The detection pipeline as ``deid detect`` runs it.
 
     Args:
         config_path: a deid YAML configuration; None for the checkout's default configuration.
         transformer_model: use this NER model directory instead of the configured one.
+        quantize: override ``detection.transformer.quantize`` ("none" or "int8").
     """
     try:
         from deid.config import TransformerNerConfig, load_config
@@ -77,8 +86,14 @@ def pipeline_predictor(
         detection = detection.model_copy(
             update={"transformer": base.model_copy(update={"model": transformer_model})}
         )
+    if quantize is not None and detection.transformer is not None:
+        detection = detection.model_copy(
+            update={"transformer": detection.transformer.model_copy(update={"quantize": quantize})}
+        )
     detector = Detector.from_config(detection)
     model_name = detection.transformer.model if detection.transformer else "spaCy NER"
+    if detection.transformer is not None and detection.transformer.quantize != "none":
+        model_name += f", {detection.transformer.quantize}"
 
     def predict(texts: Sequence[str], ids: Sequence[str]) -> Predictions:
         return [[(s.start, s.end, s.entity_type) for s in doc] for doc in detector.detect(list(texts))]
@@ -153,7 +168,9 @@ def file_predictor(path: str | Path) -> Predictor:
     return Predictor(f"predictions {path}", "file", predict)
 
 
-def resolve_predictor(spec: str, *, o_threshold: float | None = None) -> Predictor:
+def resolve_predictor(
+    spec: str, *, o_threshold: float | None = None, quantize: str | None = None
+) -> Predictor:
     """Build a predictor from a command-line word (see the module docstring).
 
     Raises:
@@ -163,17 +180,17 @@ def resolve_predictor(spec: str, *, o_threshold: float | None = None) -> Predict
     if path.is_dir():
         if not (path / META_FILE).is_file():
             raise ConfigError(f"{spec}: a directory without {META_FILE} is not a deid NER model")
-        return model_predictor(path, o_threshold=o_threshold)
+        return model_predictor(path, o_threshold=o_threshold, quantize=quantize or "none")
     if spec == "pipeline":
-        return pipeline_predictor(None)
+        return pipeline_predictor(None, quantize=quantize)
     if spec.startswith("pipeline:"):
-        return pipeline_predictor(spec.split(":", 1)[1])
+        return pipeline_predictor(spec.split(":", 1)[1], quantize=quantize)
     if spec == "presidio-spacy":
         return presidio_spacy_predictor()
     if spec == "spacy":
         return spacy_predictor()
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
-        return pipeline_predictor(path)
+        return pipeline_predictor(path, quantize=quantize)
     if path.suffix.lower() in (".jsonl", ".json") and path.is_file():
         return file_predictor(path)
     raise ConfigError(

@@ -39,6 +39,7 @@ def _found(detector, text: str) -> list[tuple[str, str]]:  # type: ignore[no-unt
         ("host 192.168.10.42 down", "IP_ADDRESS", "192.168.10.42"),
         ("see https://intranet.example.com/u/ann", "URL", "https://intranet.example.com/u/ann"),
         ("visit shop-ann.com for", "URL", "shop-ann.com"),
+        ("portal link www.love-vargas.biz/share/8ff79b669f.", "URL", "www.love-vargas.biz/share/8ff79b669f."),
         ("VISIT ANNSHOP.COM FOR", "URL", "ANNSHOP.COM"),
         ("at news.bbc.co.uk today", "URL", "news.bbc.co.uk"),
         ("see www.kowalski.pl now", "URL", "www.kowalski.pl"),

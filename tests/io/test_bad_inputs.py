@@ -313,7 +313,7 @@ def test_when_csv_cells_look_like_formulas_then_csv_output_neutralises_them(tmp_
         "'@SUM(1)",
         "'=1+1 then call <PHONE_NUMBER>",
     ]
-    assert [r["dept"] for r in rows] == ["'=HYPERLINK(\"http://example.com\",\"x\")", "ER", "'-2+3", "'\tTAB"]
+    assert [r["dept"] for r in rows] == ['\'=HYPERLINK("http://example.com","x")', "ER", "'-2+3", "'\tTAB"]
     assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
 
 

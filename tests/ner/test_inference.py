@@ -113,3 +113,27 @@ def test_when_threshold_is_overridden_then_fewer_spans_at_a_lower_threshold(tiny
     loose = NerModel(tiny_model_dir, o_threshold=0.99).predict(TEXTS[:1])[0]
     strict = NerModel(tiny_model_dir, o_threshold=0.01).predict(TEXTS[:1])[0]
     assert len(strict) <= len(loose)
+
+
+def test_when_quantized_then_linear_layers_are_int8_and_predictions_stay_well_formed(tiny_model_dir):
+    import torch
+
+    model = NerModel(tiny_model_dir, quantize="int8").load()
+    _, network, _ = model._loaded
+    assert not any(type(m) is torch.nn.Linear for m in network.modules())  # every Linear replaced
+    assert any("quantized" in type(m).__module__ for m in network.modules())
+    reference = NerModel(tiny_model_dir).predict(TEXTS)
+    got = model.predict(TEXTS)
+    assert [len(doc) for doc in got][1:3] == [0, 0]
+    for text, spans in zip(TEXTS, got, strict=True):
+        for span in spans:
+            assert 0 <= span.start < span.end <= len(text) and 0.0 <= span.score <= 1.0
+    assert len(got) == len(reference)
+    clone = pickle.loads(pickle.dumps(model))
+    # activations are quantized per batch, so compare the same batch (the option's documented caveat)
+    assert clone.quantize == "int8" and clone.predict(TEXTS) == got
+
+
+def test_when_quantize_mode_is_unknown_then_value_error(tiny_model_dir):
+    with pytest.raises(ValueError, match="quantize"):
+        NerModel(tiny_model_dir, quantize="fp4")

@@ -13,7 +13,10 @@ from __future__ import annotations
 from presidio_analyzer import Pattern
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, UrlRecognizer
 
-BASE_URL_REGEX = UrlRecognizer.BASE_URL_REGEX
+# Presidio's TLD list lacks "biz": "www.love-vargas.biz/share/x" matched as "www.love-vargas.bi"
+# and left "z/share/x" in clear text.
+BASE_URL_REGEX = UrlRecognizer.BASE_URL_REGEX.replace("(?:com)|", "(?:com)|(?:biz)|", 1)
+assert "(?:biz)" in BASE_URL_REGEX
 
 _URL_START = r"(?<![a-z0-9.\-])"
 _URL_END = r"(?![a-z0-9])"  # a bare host does not end inside a word ("hosp.chapl" is not "hosp.ch")
@@ -45,11 +48,49 @@ def hardened_email_recognizer(supported_language: str = "en") -> EmailRecognizer
 # under some country or new generic TLD; a bare host is taken for a URL only under a TLD common in
 # English text, and not under one that is also an English word ("in", "no", "at", "it", "to", "me").
 BARE_HOST_TLDS = frozenset(
-    "com org net edu gov mil int info biz io ai app dev uk ca au de fr nl eu jp ch se dk fi nz ie es ru br "
-    "cn mx za sg hk kr il tv".split()
+    [
+        "com",
+        "org",
+        "net",
+        "edu",
+        "gov",
+        "mil",
+        "int",
+        "info",
+        "biz",
+        "io",
+        "ai",
+        "app",
+        "dev",
+        "uk",
+        "ca",
+        "au",
+        "de",
+        "fr",
+        "nl",
+        "eu",
+        "jp",
+        "ch",
+        "se",
+        "dk",
+        "fi",
+        "nz",
+        "ie",
+        "es",
+        "ru",
+        "br",
+        "cn",
+        "mx",
+        "za",
+        "sg",
+        "hk",
+        "kr",
+        "il",
+        "tv",
+    ]
 )
 # In upper-case text only these: "SHEET.BS", "VENT.SU" and "REINTUBATION.FAMILY" are run-on words.
-BARE_HOST_TLDS_UPPER = frozenset("COM ORG NET EDU GOV".split())
+BARE_HOST_TLDS_UPPER = frozenset(["COM", "ORG", "NET", "EDU", "GOV"])
 
 
 class HardenedUrlRecognizer(UrlRecognizer):
