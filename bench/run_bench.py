@@ -38,10 +38,12 @@ SETUPS: dict[str, str] = {
     "e": "deid full w=2",
     "s": "deid full w=1 t=1",
     "f": "deid int8 w=2",
+    "g": "deid fp32 w=2",
 }
 # (s) is (d) with one thread: (e)/(s) is the scaling of 2 single-thread workers over one.
-# (f) is (e) with the int8 runtime (detection.transformer.quantize: int8), which is not the default.
-MODEL_SETUPS = ("b", "d", "e", "s", "f")
+# (f) and (g) are (e) with detection.transformer.precision int8 and fp32 (the default, auto, is bf16
+# on a CPU with native bfloat16, else fp32).
+MODEL_SETUPS = ("b", "d", "e", "s", "f", "g")
 # "mem" reruns (d) on a tenth of the short corpus: (d)'s peak over that one shows memory growth.
 STEPS = (*SETUPS, "flops", "mem")
 FULL_SIZES = {"short": 10_000, "long": 500}
@@ -271,13 +273,18 @@ def _child_flops(spec: dict[str, Any]) -> dict[str, Any]:
     """Achieved FLOP rate of ``NerModel.predict`` over the long corpus, and the matmul peak."""
     import torch
 
-    from deid.ner.inference import NerModel
+    from deid.ner.inference import NerModel, quantize_int8, resolve_precision
 
     threads = spec["threads"]
     _set_torch_threads(threads)
     _, texts = _read_corpus(spec["corpus"], None)
     tokenizer, model, meta = load_hf_model(Path(spec["model_dir"]))
     tcfg = spec["transformer"]
+    precision = resolve_precision(tcfg.get("precision", "auto"))
+    if precision == "bf16":
+        model = model.to(dtype=torch.bfloat16)
+    elif precision == "int8":
+        model = quantize_int8(model)
     ner = NerModel.from_loaded(
         tokenizer,
         model,
@@ -319,17 +326,25 @@ def _child_flops(spec: dict[str, Any]) -> dict[str, Any]:
     attention_flops = sum(rows * 4 * layers * width * width * hidden for rows, width, _ in calls)
     total_flops = linear_flops + attention_flops
 
-    n = 2048
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.matmul(a, b)
-    best = math.inf
-    for _ in range(5):
-        t0 = time.perf_counter()
+    def matmul_peak(dtype: Any) -> float:
+        n = 2048
+        a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
         torch.matmul(a, b)
-        best = min(best, time.perf_counter() - t0)
-    peak = 2 * n**3 / best
+        best = math.inf
+        for _ in range(5):
+            t0 = time.perf_counter()
+            torch.matmul(a, b)
+            best = min(best, time.perf_counter() - t0)
+        return 2 * n**3 / best
+
+    peak_fp32 = matmul_peak(torch.float32)
+    # the roofline of the arithmetic the model runs in (int8 has no matmul of its own here: fp32)
+    peak = matmul_peak(torch.bfloat16) if precision == "bf16" else peak_fp32
     return {
         "model": meta.name,
+        "precision": precision,
+        "peak_fp32_gflops": peak_fp32 / 1e9,
+        "pct_fp32_peak_predict": 100 * total_flops / predict_s / peak_fp32,
         "documents": len(texts),
         "batch_size": tcfg["batch_size"],
         "max_length": tcfg["max_length"],
@@ -619,10 +634,17 @@ def render(report: dict[str, Any]) -> str:
                 f"{flops['pct_peak_predict']:.1f}% of peak; forward passes alone {flops['forward_s']:.2f} s: "
                 f"{flops['gflops_forward']:.1f} GFLOP/s = {flops['pct_peak_forward']:.1f}% of peak"
             )
+            precision = flops.get("precision", "fp32")
+            matmul_dtype = "bf16" if precision == "bf16" else "fp32"
             lines.append(
-                f"  peak: torch.matmul 2048x2048 fp32, best of 5, {flops['threads']} threads: "
-                f"{flops['peak_gflops']:.1f} GFLOP/s"
+                f"  peak: torch.matmul 2048x2048 {matmul_dtype}, best of 5, {flops['threads']} threads: "
+                f"{flops['peak_gflops']:.1f} GFLOP/s (the model runs in {precision})"
             )
+            if precision != "fp32":
+                lines.append(
+                    f"  against the fp32 matmul peak ({flops['peak_fp32_gflops']:.1f} GFLOP/s): predict at "
+                    f"{flops['pct_fp32_peak_predict']:.1f}%"
+                )
     if report["notes"]:
         lines.append("")
         lines.extend(f"note: {n}" for n in report["notes"])
@@ -630,7 +652,7 @@ def render(report: dict[str, Any]) -> str:
 
 
 def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> list[dict[str, Any]]:
-    """docs/s of (d), (e), (f) over (a) and (b), (e) over (s) and (f) over (e), per corpus.
+    """docs/s of (d)-(g) over (a) and (b), (e) over (s) and (g), (f) over (e), per corpus.
 
     A subsampled set-up is projected to the full corpus.
     """
@@ -647,7 +669,8 @@ def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> lis
 
     found = {(r["setup"], r["corpus"]): r for r in rows if not r.get("error")}
     ratios = []
-    pairs = [(top, base) for top in ("d", "e", "f") for base in ("a", "b")] + [("e", "s"), ("f", "e")]
+    pairs = [(top, base) for top in ("d", "e", "f", "g") for base in ("a", "b")]
+    pairs += [("e", "s"), ("e", "g"), ("f", "e")]
     for corpus in ("short", "long"):
         for top, base in pairs:
             if (top, corpus) in found and (base, corpus) in found:
@@ -816,12 +839,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                             spec["limit"] = b_sizes[corpus]
                             note = f"subsample: first {b_sizes[corpus]} of {len(docs)}"
                 else:
-                    workers = 2 if setup in ("e", "f") else 1
+                    workers = 2 if setup in ("e", "f", "g") else 1
                     config = patterns_config if setup == "c" else full_config
                     assert config is not None
-                    if setup == "f":
+                    if setup in ("f", "g"):
                         config = json.loads(json.dumps(config))
-                        config["detection"]["transformer"]["quantize"] = "int8"
+                        config["detection"]["transformer"]["precision"] = "int8" if setup == "f" else "fp32"
                     if setup == "s":
                         spec["threads"] = 1
                     shard_size = args.shard_size or min(

@@ -170,7 +170,7 @@ class MlmSetFitClassifier(_MlmAdaptation, SetFitClassifier):
         max_steps: int | None = None,
         lr: float = 2e-5,
         batch_size: int = 16,
-        max_length: int = 128,
+        max_length: int = 256,
         head_c: float = 1.0,
         train_embeddings: bool = False,
         seed: int = 0,

@@ -27,9 +27,9 @@ from deid.cli._common import domain_errors
     "--threshold", type=float, help="Model only: decode with P(O) < THRESHOLD instead of the stored one."
 )
 @click.option(
-    "--quantize",
-    type=click.Choice(["none", "int8"]),
-    help="Run the model (alone or in the pipeline) with this runtime instead of the configured one.",
+    "--precision",
+    type=click.Choice(["auto", "fp32", "bf16", "int8"]),
+    help="Model arithmetic (alone: default fp32; pipeline: default the config's, auto).",
 )
 @click.option("--max-docs", type=int, help="Evaluate the first N documents only.")
 @click.option(
@@ -45,7 +45,7 @@ def evaluate(
     out_path: str | None,
     label_map: str,
     threshold: float | None,
-    quantize: str | None,
+    precision: str | None,
     max_docs: int | None,
     predictions_out: str | None,
     overwrite: bool,
@@ -76,7 +76,7 @@ def evaluate(
         tmp.replace(path)
 
     docs = load_gold(data, label_map=label_map, max_docs=max_docs)
-    predictor = resolve_predictor(model_or_pipeline, o_threshold=threshold, quantize=quantize)
+    predictor = resolve_predictor(model_or_pipeline, o_threshold=threshold, precision=precision)
     result = evaluate_predictor(predictor, docs, data_name=data)
     click.echo(
         format_table(

@@ -189,7 +189,7 @@ class Detector:
             max_length=tcfg.max_length,
             stride=tcfg.stride,
             num_threads=tcfg.num_threads,
-            quantize=tcfg.quantize,
+            precision=tcfg.precision,
         )
         span_filter = None
         if tcfg.filters:

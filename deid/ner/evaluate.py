@@ -46,18 +46,18 @@ def model_predictor(
     *,
     o_threshold: float | None = None,
     batch_size: int = 32,
-    quantize: str = "none",
+    precision: str = "fp32",
 ) -> Predictor:
-    """The NER model alone (labels as the model names them); ``quantize="int8"`` as the runtime option."""
+    """The NER model alone (labels as the model names them), in ``precision`` (fp32 by default)."""
     from deid.ner.inference import NerModel
 
-    model = NerModel(model_dir, batch_size=batch_size, o_threshold=o_threshold, quantize=quantize)
+    model = NerModel(model_dir, batch_size=batch_size, o_threshold=o_threshold, precision=precision)
     model.load()
 
     def predict(texts: Sequence[str], ids: Sequence[str]) -> Predictions:
         return [[(s.start, s.end, s.label) for s in doc] for doc in model.predict(texts)]
 
-    suffix = "" if quantize == "none" else f" ({quantize})"
+    suffix = "" if precision == "fp32" else f" ({precision})"
     return Predictor(f"model {model.name}{suffix}", "model", predict)
 
 
@@ -65,14 +65,14 @@ def pipeline_predictor(
     config_path: str | Path | None = None,
     *,
     transformer_model: str | None = None,
-    quantize: str | None = None,
+    precision: str | None = None,
 ) -> Predictor:
     """The detection pipeline as ``deid detect`` runs it.
 
     Args:
         config_path: a deid YAML configuration; None for the checkout's default configuration.
         transformer_model: use this NER model directory instead of the configured one.
-        quantize: override ``detection.transformer.quantize`` ("none" or "int8").
+        precision: override ``detection.transformer.precision`` (auto, fp32, bf16, int8).
     """
     try:
         from deid.config import TransformerNerConfig, load_config
@@ -86,14 +86,16 @@ def pipeline_predictor(
         detection = detection.model_copy(
             update={"transformer": base.model_copy(update={"model": transformer_model})}
         )
-    if quantize is not None and detection.transformer is not None:
+    if precision is not None and detection.transformer is not None:
         detection = detection.model_copy(
-            update={"transformer": detection.transformer.model_copy(update={"quantize": quantize})}
+            update={"transformer": detection.transformer.model_copy(update={"precision": precision})}
         )
     detector = Detector.from_config(detection)
     model_name = detection.transformer.model if detection.transformer else "spaCy NER"
-    if detection.transformer is not None and detection.transformer.quantize != "none":
-        model_name += f", {detection.transformer.quantize}"
+    if detection.transformer is not None:
+        from deid.ner.inference import resolve_precision
+
+        model_name += f", {resolve_precision(detection.transformer.precision)}"
 
     def predict(texts: Sequence[str], ids: Sequence[str]) -> Predictions:
         return [[(s.start, s.end, s.entity_type) for s in doc] for doc in detector.detect(list(texts))]
@@ -169,7 +171,7 @@ def file_predictor(path: str | Path) -> Predictor:
 
 
 def resolve_predictor(
-    spec: str, *, o_threshold: float | None = None, quantize: str | None = None
+    spec: str, *, o_threshold: float | None = None, precision: str | None = None
 ) -> Predictor:
     """Build a predictor from a command-line word (see the module docstring).
 
@@ -180,17 +182,17 @@ def resolve_predictor(
     if path.is_dir():
         if not (path / META_FILE).is_file():
             raise ConfigError(f"{spec}: a directory without {META_FILE} is not a deid NER model")
-        return model_predictor(path, o_threshold=o_threshold, quantize=quantize or "none")
+        return model_predictor(path, o_threshold=o_threshold, precision=precision or "fp32")
     if spec == "pipeline":
-        return pipeline_predictor(None, quantize=quantize)
+        return pipeline_predictor(None, precision=precision)
     if spec.startswith("pipeline:"):
-        return pipeline_predictor(spec.split(":", 1)[1], quantize=quantize)
+        return pipeline_predictor(spec.split(":", 1)[1], precision=precision)
     if spec == "presidio-spacy":
         return presidio_spacy_predictor()
     if spec == "spacy":
         return spacy_predictor()
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
-        return pipeline_predictor(path, quantize=quantize)
+        return pipeline_predictor(path, precision=precision)
     if path.suffix.lower() in (".jsonl", ".json") and path.is_file():
         return file_predictor(path)
     raise ConfigError(

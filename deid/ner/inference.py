@@ -67,12 +67,12 @@ class NerModel:
         stride: int = 32,
         num_threads: int | None = None,
         o_threshold: float | None = None,
-        quantize: str = "none",
+        precision: str = "fp32",
     ):
-        if quantize not in QUANTIZE_MODES:
-            raise ValueError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, not {quantize!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.model_dir = Path(model_dir)
-        self.quantize = quantize
+        self.precision = precision
         self.batch_size = batch_size
         self.max_length = max_length
         self.stride = stride
@@ -95,7 +95,7 @@ class NerModel:
     def __repr__(self) -> str:
         return (
             f"NerModel({str(self.model_dir)!r}, batch_size={self.batch_size}, max_length={self.max_length}, "
-            f"quantize={self.quantize!r})"
+            f"precision={self.precision!r})"
         )
 
     @property
@@ -133,8 +133,12 @@ class NerModel:
             with self._lock:
                 if self._loaded is None:
                     tokenizer, model, meta = _load(self.model_dir, self.meta)
-                    if self.quantize == "int8":
+                    precision = resolve_precision(self.precision)
+                    if precision == "int8":
                         model = quantize_int8(model)
+                    elif precision == "bf16":
+                        model = model.to(dtype=_torch_bfloat16())
+                    logger.info("NER model %s runs in %s", meta.name, precision)
                     self._loaded = (tokenizer, model, meta)
         return self
 
@@ -235,7 +239,33 @@ class WordProbs:
     word_probs: list[np.ndarray | None]
 
 
-QUANTIZE_MODES = ("none", "int8")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
+def _torch_bfloat16() -> Any:
+    import torch
+
+    return torch.bfloat16
+
+
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX, through oneDNN)."""
+    import torch
+
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - torch without the probe
+        return False
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` -> ``bf16`` on a CPU with native bfloat16, else ``fp32``; other values unchanged.
+
+    Without native support bf16 is emulated and slower than fp32, so ``auto`` never picks it there.
+    """
+    if precision != "auto":
+        return precision
+    return "bf16" if native_bf16() else "fp32"
 
 
 def quantize_int8(model: Any) -> Any:

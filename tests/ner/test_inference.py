@@ -118,7 +118,7 @@ def test_when_threshold_is_overridden_then_fewer_spans_at_a_lower_threshold(tiny
 def test_when_quantized_then_linear_layers_are_int8_and_predictions_stay_well_formed(tiny_model_dir):
     import torch
 
-    model = NerModel(tiny_model_dir, quantize="int8").load()
+    model = NerModel(tiny_model_dir, precision="int8").load()
     _, network, _ = model._loaded
     assert not any(type(m) is torch.nn.Linear for m in network.modules())  # every Linear replaced
     assert any("quantized" in type(m).__module__ for m in network.modules())
@@ -131,9 +131,32 @@ def test_when_quantized_then_linear_layers_are_int8_and_predictions_stay_well_fo
     assert len(got) == len(reference)
     clone = pickle.loads(pickle.dumps(model))
     # activations are quantized per batch, so compare the same batch (the option's documented caveat)
-    assert clone.quantize == "int8" and clone.predict(TEXTS) == got
+    assert clone.precision == "int8" and clone.predict(TEXTS) == got
 
 
-def test_when_quantize_mode_is_unknown_then_value_error(tiny_model_dir):
-    with pytest.raises(ValueError, match="quantize"):
-        NerModel(tiny_model_dir, quantize="fp4")
+def test_when_precision_is_unknown_then_value_error(tiny_model_dir):
+    with pytest.raises(ValueError, match="precision"):
+        NerModel(tiny_model_dir, precision="fp4")
+
+
+def test_when_bf16_then_weights_are_bfloat16_and_spans_match_fp32_on_clear_cases(tiny_model_dir):
+    import torch
+
+    model = NerModel(tiny_model_dir, precision="bf16").load()
+    _, network, _ = model._loaded
+    assert {p.dtype for p in network.parameters()} == {torch.bfloat16}
+    got = model.predict(TEXTS)
+    assert len(got) == len(TEXTS) and got[1] == [] and got[2] == []
+    for text, spans in zip(TEXTS, got, strict=True):
+        for span in spans:
+            assert 0 <= span.start < span.end <= len(text) and 0.0 <= span.score <= 1.0
+
+
+def test_when_precision_is_auto_then_it_follows_the_cpu(monkeypatch):
+    from deid.ner import inference
+
+    monkeypatch.setattr(inference, "native_bf16", lambda: True)
+    assert inference.resolve_precision("auto") == "bf16"
+    monkeypatch.setattr(inference, "native_bf16", lambda: False)
+    assert inference.resolve_precision("auto") == "fp32"
+    assert inference.resolve_precision("int8") == "int8"
