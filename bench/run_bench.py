@@ -212,7 +212,19 @@ def _child_job(spec: dict[str, Any]) -> dict[str, Any]:
         "wall_s": wall,
         "job_rows_per_s": report.rows_per_s,
         "rows_rejected": report.rows_rejected,
+        "steady_docs_per_s": steady_rate(report.throughput, spec["workers"]),
     }
+
+
+def steady_rate(throughput: list[dict[str, float]], workers: int) -> float | None:
+    """Rows/s once every worker is busy: the shards completed after the first ``workers`` ones,
+    over the time since the ``workers``-th completion (start-up and the first shards excluded)."""
+    if len(throughput) <= workers:
+        return None
+    start = throughput[workers - 1]["t"]
+    elapsed = throughput[-1]["t"] - start
+    rows = sum(t["rows"] for t in throughput[workers:])
+    return rows / elapsed if elapsed > 0 else None
 
 
 def load_hf_model(model_dir: Path) -> tuple[Any, Any, Any]:
@@ -595,11 +607,14 @@ def render(report: dict[str, Any]) -> str:
     lines.extend(fmt_row(r, widths).rstrip() for r in rows)
     if report["ratios"]:
         lines.append("")
-        lines.append("docs/s ratios (all-in wall time; a subsampled set-up is projected to the full corpus):")
+        lines.append(
+            "docs/s ratios (all-in wall time; a subsampled set-up is projected to the full corpus; "
+            "'steady': once every worker is busy, start-up and first shards excluded):"
+        )
         for ratio in report["ratios"]:
             projected = ", ".join(f"({s}) projected" for s in ratio["projected"])
             lines.append(
-                f"  {ratio['name']:<7} {ratio['corpus']:<5} {ratio['value']:8.2f}x  {projected}".rstrip()
+                f"  {ratio['name']:<10} {ratio['corpus']:<5} {ratio['value']:8.2f}x  {projected}".rstrip()
             )
     memory = report.get("memory")
     if memory:
@@ -671,6 +686,7 @@ def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> lis
     ratios = []
     pairs = [(top, base) for top in ("d", "e", "f", "g") for base in ("a", "b")]
     pairs += [("e", "s"), ("e", "g"), ("f", "e")]
+    steady_pairs = [("e", "s"), ("d", "s")]
     for corpus in ("short", "long"):
         for top, base in pairs:
             if (top, corpus) in found and (base, corpus) in found:
@@ -681,6 +697,17 @@ def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> lis
                         "corpus": corpus,
                         "value": rate(pair[0]) / rate(pair[1]),
                         "projected": [r["setup"] for r in pair if projected(r)],
+                    }
+                )
+        for top, base in steady_pairs:
+            pair = found.get((top, corpus)), found.get((base, corpus))
+            if pair[0] and pair[1] and pair[0].get("steady_docs_per_s") and pair[1].get("steady_docs_per_s"):
+                ratios.append(
+                    {
+                        "name": f"{top}/{base} steady",
+                        "corpus": corpus,
+                        "value": pair[0]["steady_docs_per_s"] / pair[1]["steady_docs_per_s"],
+                        "projected": [],
                     }
                 )
     return ratios
@@ -888,6 +915,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "wall_s": result["wall_s"],
                     "cpu_s": result["cpu_s"],
                     "docs_per_s": n_docs / result["wall_s"],
+                    "steady_docs_per_s": result.get("steady_docs_per_s"),
                     "chars_per_s": chars / result["wall_s"],
                     # sampled over the process tree; the child's own high-water mark if higher
                     "peak_rss_mb": max(peak_mb, result["hwm_self_mb"]),
