@@ -5,16 +5,18 @@ ratios for dates. Three checks, each cheap and each only ever *removing* a model
 recognizers are not filtered):
 
 - **eponyms**: a PERSON span directly followed by a device or condition noun ("Quinton
-  catheter", "Anderson tubes", "Cushing syndrome") names a thing. Not "cath", which follows
-  hospital names ("GH cath lab").
+  catheter", "Anderson tubes", "Cushing syndrome") names a thing. Only nouns that are not also
+  verbs after a name ("John signs", "Floyd bags") and not "cath", which follows hospital names
+  ("GH cath lab").
 - **numeric non-dates**: a DATE_TIME span that is only ``a/b`` where no reading (month/day,
   day/month, month/two-digit year) is a calendar date ("14/32", "177/17"), or a pain score ``n/10`` after a pain
   word ("pain 9/10", "CP 5/10").
 - **clinical words**: a PERSON or LOCATION span whose every word is in a lexicon of words that
   are never PHI in the PhysioNet train notes and are not English first or last names
   (``data/never_phi_clinical.txt``, built by ``scripts/build_clinical_lexicon.py``):
-  "CATH", "rhonchi", "rehab". Not when the span has a digit, nor when every word is an upper-case
-  word of at most three letters: initials ("CC", "MG") look like clinical abbreviations.
+  "CATH", "rhonchi", "rehab". Not when the span has a digit, when every word is an upper-case
+  word of at most three letters (initials such as "CC", "MG" look like clinical abbreviations), or
+  when a word is Title-case ("Neo" is a name in a tweet, "neo" a drug in a note).
 
 A title just before the span ("Dr. Murphy") keeps a name whatever follows it.
 
@@ -31,11 +33,11 @@ from pathlib import Path
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "never_phi_clinical.txt"
 NAME_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 
+# Nouns that follow an eponym and are not also third-person verbs after a name ("John signs",
+# "Mary tests positive", "Floyd bags groceries" must keep the name).
 _EPONYM_NOUNS = (
-    "catheters?|tubes?|lines?|drains?|stents?|valves?|shunts?|bags?|masks?|splints?|pumps?|"
-    "filters?|clamps?|needles?|cannulas?|cannulae|airways?|ports?|collars?|braces?|"
-    "signs?|syndromes?|disease|disorders?|procedures?|maneuvers?|manoeuvres?|scales?|scores?|"
-    "tests?|reflex(?:es)?|criteria|classification|fractures?|operations?|repairs?"
+    "catheters?|catheterization|stents?|valves?|cannulas?|cannulae|airways?|syndromes?|disease|"
+    "disorders?|procedures?|maneuvers?|manoeuvres?|reflex(?:es)?|criteria|classification|tubes"
 )
 _EPONYM_AFTER = re.compile(rf"[ -](?:{_EPONYM_NOUNS})\b", re.IGNORECASE)
 # A title before the span makes it a person whatever follows ("Dr. Murphy procedure").
@@ -85,6 +87,7 @@ class ModelSpanFilter:
                 words
                 and not any(ch.isdigit() for ch in value)  # "97YO", "bc76" are something else
                 and not all(w.isupper() and len(w) <= 3 for w in words)  # initials look like "CC", "MG"
+                and not any(w[0].isupper() and w[1:].islower() for w in words)  # "Neo": names are Title-case
                 and all(w.lower() in self.lexicon for w in words)
             ):
                 return False
