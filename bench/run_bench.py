@@ -682,32 +682,29 @@ def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> lis
         per_doc = (row["wall_s"] - row["startup_s"]) / row["docs"]
         return full / (row["startup_s"] + per_doc * full)
 
+    def steady(row: dict[str, Any]) -> float | None:
+        return row.get("steady_docs_per_s")
+
     found = {(r["setup"], r["corpus"]): r for r in rows if not r.get("error")}
-    ratios = []
     pairs = [(top, base) for top in ("d", "e", "f", "g") for base in ("a", "b")]
     pairs += [("e", "s"), ("e", "g"), ("f", "e")]
-    steady_pairs = [("e", "s"), ("d", "s")]
+    measures = [("", pairs, rate), (" steady", [("e", "s"), ("d", "s")], steady)]
+    ratios = []
     for corpus in ("short", "long"):
-        for top, base in pairs:
-            if (top, corpus) in found and (base, corpus) in found:
-                pair = found[(top, corpus)], found[(base, corpus)]
+        for suffix, chosen, measure in measures:
+            for top, base in chosen:
+                pair = found.get((top, corpus)), found.get((base, corpus))
+                if pair[0] is None or pair[1] is None:
+                    continue
+                values = measure(pair[0]), measure(pair[1])
+                if not values[0] or not values[1]:
+                    continue
                 ratios.append(
                     {
-                        "name": f"{top}/{base}",
+                        "name": f"{top}/{base}{suffix}",
                         "corpus": corpus,
-                        "value": rate(pair[0]) / rate(pair[1]),
+                        "value": values[0] / values[1],
                         "projected": [r["setup"] for r in pair if projected(r)],
-                    }
-                )
-        for top, base in steady_pairs:
-            pair = found.get((top, corpus)), found.get((base, corpus))
-            if pair[0] and pair[1] and pair[0].get("steady_docs_per_s") and pair[1].get("steady_docs_per_s"):
-                ratios.append(
-                    {
-                        "name": f"{top}/{base} steady",
-                        "corpus": corpus,
-                        "value": pair[0]["steady_docs_per_s"] / pair[1]["steady_docs_per_s"],
-                        "projected": [],
                     }
                 )
     return ratios

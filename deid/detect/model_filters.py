@@ -11,7 +11,7 @@ recognizers are not filtered):
 - **numeric non-dates**: a DATE_TIME span that is only ``a/b`` where no reading (month/day,
   day/month, month/two-digit year) is a calendar date ("14/32", "177/17"), or a pain score ``n/10`` after a pain
   word ("pain 9/10", "CP 5/10").
-- **clinical words**: a PERSON or LOCATION span whose every word is in a lexicon of words that
+- **clinical words**: a PERSON, LOCATION or ORGANIZATION span whose every word is in a lexicon of words that
   are never PHI in the PhysioNet train notes and are not English first or last names
   (``data/never_phi_clinical.txt``, built by ``scripts/build_clinical_lexicon.py``):
   "CATH", "rhonchi", "rehab". Not when the span has a digit, when every word is an upper-case
@@ -68,7 +68,7 @@ class ModelSpanFilter:
     """Decides whether a model span is kept (see the module docstring).
 
     Args:
-        lexicon: lower-case words never reported alone as PERSON/LOCATION; None for the shipped one.
+        lexicon: lower-case words never reported alone as a name, place or organisation; None: the shipped one.
     """
 
     def __init__(self, lexicon: Iterable[str] | None = None) -> None:

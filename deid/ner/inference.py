@@ -261,7 +261,8 @@ def native_bf16() -> bool:
 def resolve_precision(precision: str) -> str:
     """``auto`` -> ``bf16`` on a CPU with native bfloat16, else ``fp32``; other values unchanged.
 
-    Without native support bf16 is emulated and slower than fp32, so ``auto`` never picks it there.
+    Without native support bf16 is emulated (slower, per oneDNN; not measured here), so ``auto``
+    never picks it there.
     """
     if precision != "auto":
         return precision

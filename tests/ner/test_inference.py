@@ -122,13 +122,11 @@ def test_when_quantized_then_linear_layers_are_int8_and_predictions_stay_well_fo
     _, network, _ = model._loaded
     assert not any(type(m) is torch.nn.Linear for m in network.modules())  # every Linear replaced
     assert any("quantized" in type(m).__module__ for m in network.modules())
-    reference = NerModel(tiny_model_dir).predict(TEXTS)
     got = model.predict(TEXTS)
-    assert [len(doc) for doc in got][1:3] == [0, 0]
+    assert len(got) == len(TEXTS) and got[1] == [] and got[2] == []
     for text, spans in zip(TEXTS, got, strict=True):
         for span in spans:
             assert 0 <= span.start < span.end <= len(text) and 0.0 <= span.score <= 1.0
-    assert len(got) == len(reference)
     clone = pickle.loads(pickle.dumps(model))
     # activations are quantized per batch, so compare the same batch (the option's documented caveat)
     assert clone.precision == "int8" and clone.predict(TEXTS) == got
@@ -139,7 +137,7 @@ def test_when_precision_is_unknown_then_value_error(tiny_model_dir):
         NerModel(tiny_model_dir, precision="fp4")
 
 
-def test_when_bf16_then_weights_are_bfloat16_and_spans_match_fp32_on_clear_cases(tiny_model_dir):
+def test_when_bf16_then_weights_are_bfloat16_and_predictions_stay_well_formed(tiny_model_dir):
     import torch
 
     model = NerModel(tiny_model_dir, precision="bf16").load()

@@ -15,8 +15,10 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer, UrlRecogni
 
 # Presidio's TLD list lacks "biz": "www.love-vargas.biz/share/x" matched as "www.love-vargas.bi"
 # and left "z/share/x" in clear text.
-BASE_URL_REGEX = UrlRecognizer.BASE_URL_REGEX.replace("(?:com)|", "(?:com)|(?:biz)|", 1)
-assert "(?:biz)" in BASE_URL_REGEX
+# (A test of "www.love-vargas.biz/..." fails if a Presidio release changes the list's form.)
+BASE_URL_REGEX = UrlRecognizer.BASE_URL_REGEX
+if "(?:biz)" not in BASE_URL_REGEX:
+    BASE_URL_REGEX = BASE_URL_REGEX.replace("(?:com)|", "(?:com)|(?:biz)|", 1)
 
 _URL_START = r"(?<![a-z0-9.\-])"
 _URL_END = r"(?![a-z0-9])"  # a bare host does not end inside a word ("hosp.chapl" is not "hosp.ch")
