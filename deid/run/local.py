@@ -106,6 +106,7 @@ def run_local(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(task, threads)
     )
     pending: dict[Future[ShardResult], int] = {}
+    index: int | None = None
     try:
         iterator: Iterator[Shard] = iter(shards)
         exhausted = False
@@ -115,6 +116,8 @@ def run_local(
                 if shard is None:
                     exhausted = True
                     break
+                # submit() itself raises BrokenProcessPool once a worker has died.
+                index = shard.index
                 pending[executor.submit(_run_in_worker, shard)] = shard.index
             if not pending:
                 break
@@ -123,15 +126,18 @@ def run_local(
                 index = pending.pop(future)
                 try:
                     result = future.result()
-                except BrokenProcessPool:
-                    raise DeidError(
-                        f"a worker process died while processing shard {index} (out of memory?); "
-                        "committed shards are kept: run again with --resume"
-                    ) from None
-                except (DeidError, OSError):
+                except (BrokenProcessPool, DeidError, OSError):
                     raise
                 except Exception as exc:
                     raise _shard_failed(index, exc) from None
                 on_result(result)
+    except BrokenProcessPool:
+        in_flight = sorted({*pending.values(), *([] if index is None else [index])})
+        listed = ", ".join(str(i) for i in in_flight[:5]) + (" ..." if len(in_flight) > 5 else "")
+        noun = "shard" if len(in_flight) == 1 else "shards"
+        raise DeidError(
+            f"a worker process died while processing {noun} {listed} (out of memory?); "
+            "committed shards are kept: run again with --resume"
+        ) from None
     finally:
         executor.shutdown(wait=True, cancel_futures=True)

@@ -255,3 +255,47 @@ def test_when_output_cannot_be_created_then_one_line_error(
     result = run_cli(["redact", str(source), str(out), *COMMON, "--config", str(config)])
     assert result.exit_code == 1 and "cannot create the output" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
+def test_when_the_pool_breaks_before_the_next_submit_then_the_same_clear_error(
+    job_input: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A worker that dies while the runner is reading the next shard breaks ``submit`` itself, not a future."""
+    import pyarrow as pa
+
+    from deid.config import load_config
+    from deid.errors import DeidError
+    from deid.io.shard import Shard
+    from deid.run.local import run_local
+    from deid.run.task import ShardTask
+
+    source, config = job_input
+    table = pq.read_table(source).slice(0, 3)
+    task = ShardTask(
+        mode="redact",
+        config=load_config(config),
+        text_columns=("note", "comment"),
+        id_column="id",
+        subject_column=None,
+        parts_dir=tmp_path,
+        output_format="parquet",
+    )
+    results = []
+
+    def shards():
+        for index in range(8):
+            if index == 4:  # the runner has 4 shards in flight and asks for the fifth: kill a worker now
+                workers = _spawned_workers(os.getpid())
+                assert workers, "no worker process to kill"
+                os.kill(workers[0], signal.SIGKILL)
+                deadline = time.time() + 30
+                while time.time() < deadline and workers[0] in _spawned_workers(os.getpid()):
+                    time.sleep(0.05)
+                time.sleep(1.0)  # the pool's manager thread marks the pool broken
+            yield Shard(index=index, table=pa.Table.from_batches(table.to_batches()), row_numbers=[1, 2, 3])
+
+    with pytest.raises(DeidError, match="a worker process died while processing shard") as caught:
+        run_local(shards(), task, 2, results.append)
+    assert "--resume" in str(caught.value)
