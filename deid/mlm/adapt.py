@@ -253,6 +253,36 @@ def _is_tied(model: Any, param: Any) -> bool:
     return param is model.get_input_embeddings().weight
 
 
+def _carry_pooler(base_path: Path, saved: Path) -> None:
+    """Copy the base encoder's pooler into the adapted checkpoint.
+
+    ``BertForMaskedLM`` has no pooler, so without this a sequence classifier built on the adapted
+    encoder (``mlm-supervised``: ``AutoModelForSequenceClassification`` classifies the pooled
+    ``[CLS]``) would start from a random pooler instead of the base's trained one. MLM training does
+    not touch the pooler, so the base's weights are the right ones.
+    """
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    source = base_path / "model.safetensors"
+    target = saved / "model.safetensors"
+    if not source.is_file() or not target.is_file():
+        return
+    with safe_open(str(source), framework="pt") as handle:
+        pooler = {
+            "bert." + key.removeprefix("bert."): handle.get_tensor(key)
+            for key in handle.keys()  # noqa: SIM118 - safe_open handles are not mappings
+            if key.removeprefix("bert.").startswith("pooler.")
+        }
+    if not pooler:
+        return
+    state = load_file(str(target))
+    if any(key in state for key in pooler):
+        return
+    state.update({key: tensor.contiguous() for key, tensor in pooler.items()})
+    save_file(state, str(target), metadata={"format": "pt"})
+
+
 def _save(
     model: Any,
     tokenizer: Any,
@@ -268,6 +298,7 @@ def _save(
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     model.save_pretrained(tmp)
+    _carry_pooler(base_path, tmp)
     tokenizer.save_pretrained(tmp)
     for name in _SENTENCE_TRANSFORMER_FILES:
         if (base_path / name).is_file():

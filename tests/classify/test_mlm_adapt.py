@@ -45,6 +45,19 @@ def test_when_adapted_then_weights_changed_and_loadable_everywhere(adapted: Path
     assert SentenceTransformer(str(adapted), device="cpu").encode(["hello"]).shape == (1, 32)
 
 
+def test_when_adapted_then_sequence_classifier_gets_the_base_pooler_not_a_random_one(
+    adapted: Path, tiny_encoder: Path
+) -> None:
+    """BertForMaskedLM has no pooler; the classifier of mlm-supervised must not start from a random one."""
+    import torch
+    from transformers import AutoModel, AutoModelForSequenceClassification
+
+    base_pooler = AutoModel.from_pretrained(tiny_encoder).pooler.dense.weight
+    classifier = AutoModelForSequenceClassification.from_pretrained(adapted, num_labels=2)
+    assert torch.equal(classifier.bert.pooler.dense.weight, base_pooler)
+    assert torch.equal(AutoModel.from_pretrained(adapted).pooler.dense.weight, base_pooler)
+
+
 def test_when_same_seed_then_same_weights(
     tiny_encoder: Path, tiny_corpus: tuple[list[str], list[str]], tmp_path: Path
 ) -> None:
