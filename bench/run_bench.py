@@ -285,18 +285,14 @@ def _child_flops(spec: dict[str, Any]) -> dict[str, Any]:
     """Achieved FLOP rate of ``NerModel.predict`` over the long corpus, and the matmul peak."""
     import torch
 
-    from deid.ner.inference import NerModel, quantize_int8, resolve_precision
+    from deid.ner.inference import NerModel, apply_precision
 
     threads = spec["threads"]
     _set_torch_threads(threads)
     _, texts = _read_corpus(spec["corpus"], None)
     tokenizer, model, meta = load_hf_model(Path(spec["model_dir"]))
     tcfg = spec["transformer"]
-    precision = resolve_precision(tcfg.get("precision", "auto"))
-    if precision == "bf16":
-        model = model.to(dtype=torch.bfloat16)
-    elif precision == "int8":
-        model = quantize_int8(model)
+    model, precision = apply_precision(model, tcfg.get("precision", "auto"))
     ner = NerModel.from_loaded(
         tokenizer,
         model,

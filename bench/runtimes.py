@@ -80,19 +80,20 @@ def export_onnx(model: Any, folder: Path) -> tuple[Path, Path]:
 
 def build(runtime: str, model_dir: str, threads: int, onnx_dir: Path) -> Any:
     """A loaded :class:`NerModel` running on ``runtime``."""
+    from run_bench import load_hf_model
+
     from deid.ner.inference import NerModel
 
     kind, precision = runtime.split("-")
     if kind == "torch":
         return NerModel(model_dir, precision=precision, num_threads=threads).load()
-    base = NerModel(model_dir, precision="fp32", num_threads=threads).load()
-    assert base._loaded is not None
-    tokenizer, model, meta = base._loaded
+    tokenizer, model, meta = load_hf_model(Path(model_dir))
     if not (onnx_dir / "model.onnx").exists():
         export_onnx(model, onnx_dir)
     path = onnx_dir / ("model.onnx" if precision == "fp32" else "model.int8.onnx")
-    base._loaded = (tokenizer, OrtTokenClassifier(path, model.config, threads), meta)
-    return base
+    return NerModel.from_loaded(
+        tokenizer, OrtTokenClassifier(path, model.config, threads), meta, num_threads=threads
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -133,11 +133,7 @@ class NerModel:
             with self._lock:
                 if self._loaded is None:
                     tokenizer, model, meta = _load(self.model_dir, self.meta)
-                    precision = resolve_precision(self.precision)
-                    if precision == "int8":
-                        model = quantize_int8(model)
-                    elif precision == "bf16":
-                        model = model.to(dtype=_torch_bfloat16())
+                    model, precision = apply_precision(model, self.precision)
                     logger.info("NER model %s runs in %s", meta.name, precision)
                     self._loaded = (tokenizer, model, meta)
         return self
@@ -242,12 +238,6 @@ class WordProbs:
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
-def _torch_bfloat16() -> Any:
-    import torch
-
-    return torch.bfloat16
-
-
 def native_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX, through oneDNN)."""
     import torch
@@ -286,6 +276,18 @@ def quantize_int8(model: Any) -> Any:
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
         return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+
+
+def apply_precision(model: Any, precision: str) -> tuple[Any, str]:
+    """``model`` (fp32) converted to ``precision`` once resolved, and the resolved precision."""
+    resolved = resolve_precision(precision)
+    if resolved == "int8":
+        model = quantize_int8(model)
+    elif resolved == "bf16":
+        import torch
+
+        model = model.to(dtype=torch.bfloat16)
+    return model, resolved
 
 
 def _load(model_dir: Path, meta: ModelMeta) -> tuple[Any, Any, ModelMeta]:
