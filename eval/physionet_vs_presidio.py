@@ -7,7 +7,7 @@ the issue's target: the pipeline leaves < 5% of gold PII characters uncovered wi
 
 Usage:
     python eval/physionet_vs_presidio.py [--model models/deid-ner-minilm] [--config configs/ner/pipeline-clinical.yaml]
-        [--dev /work/shared/data/physionet_deid/physionet_dev.jsonl] [--out runs/eval/physionet_vs_presidio.json]
+        [--dev $DEID_DATA_DIR/physionet_deid/physionet_dev.jsonl] [--out runs/eval/physionet_vs_presidio.json]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deid._offline import ensure_offline  # noqa: E402
+from deid.ner.config import resolve_data_dir  # noqa: E402
 
 ensure_offline()
 
@@ -33,7 +34,7 @@ from deid.ner.evaluate import (  # noqa: E402
 )
 from deid.ner.metrics import ANY, format_table  # noqa: E402
 
-DEV = "/work/shared/data/physionet_deid/physionet_dev.jsonl"
+DEV = str(resolve_data_dir(base=Path(__file__)) / "physionet_deid/physionet_dev.jsonl")
 TARGET_LEAK, TARGET_PRECISION = 0.05, 0.85
 
 

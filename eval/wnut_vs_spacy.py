@@ -4,7 +4,7 @@ Recall is typed (a gold PERSON counts when a predicted PERSON matches it), with 
 boundaries; precision is shown for the same types.
 
 Usage:
-    python eval/wnut_vs_spacy.py [--model models/deid-ner-minilm] [--dev /work/shared/data/wnut17/emerging.dev.conll]
+    python eval/wnut_vs_spacy.py [--model models/deid-ner-minilm] [--dev $DEID_DATA_DIR/wnut17/emerging.dev.conll]
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deid._offline import ensure_offline  # noqa: E402
+from deid.ner.config import resolve_data_dir  # noqa: E402
 
 ensure_offline()
 
 from deid.ner.evaluate import evaluate_predictor, load_gold, model_predictor, spacy_predictor  # noqa: E402
 
-DEV = "/work/shared/data/wnut17/emerging.dev.conll"
+DEV = str(resolve_data_dir(base=Path(__file__)) / "wnut17/emerging.dev.conll")
 TYPES = ("PERSON", "LOCATION")
 
 

@@ -7,11 +7,43 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from deid.errors import ConfigError
 
 DATA_DIR_ENV = "DEID_DATA_DIR"
+#: Where the development data lies when neither ``$DEID_DATA_DIR`` nor ``data_dir`` says otherwise:
+#: relative to the repository root (the checkout's sibling ``shared/data``).
+DEFAULT_DATA_DIR = "../shared/data"
+
+
+def find_repository_root(start: str | Path) -> Path | None:
+    """The nearest directory at or above ``start`` that holds ``pyproject.toml`` (None when there is none)."""
+    here = Path(start).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "pyproject.toml").is_file():
+            return candidate
+    return None
+
+
+def resolve_data_dir(data_dir: str | None = None, *, base: str | Path | None = None) -> Path:
+    """The data directory: ``$DEID_DATA_DIR`` when set, else ``data_dir`` (default ``../shared/data``).
+
+    A relative ``data_dir`` is taken relative to the repository root found above ``base`` (a config
+    file or a directory; the current directory when None); when no repository root is found, relative
+    to ``base`` itself. ``~`` and ``$VARS`` are expanded.
+    """
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    if env:
+        return Path(os.path.expanduser(os.path.expandvars(env)))
+    chosen = Path(os.path.expanduser(os.path.expandvars(data_dir or DEFAULT_DATA_DIR)))
+    if chosen.is_absolute():
+        return chosen
+    start = Path(base) if base is not None else Path.cwd()
+    if start.suffix and not start.is_dir():
+        start = start.parent
+    root = find_repository_root(start) or start.resolve()
+    return root / chosen
 
 
 class _Strict(BaseModel):
@@ -133,7 +165,13 @@ class NerTrainConfig(_Strict):
 
     name: str
     description: str = ""
-    data_dir: str = "/work/shared/data"
+    data_dir: str = Field(
+        DEFAULT_DATA_DIR,
+        description=(
+            "data directory; a relative path is relative to the repository root (the nearest directory "
+            "above the config file holding pyproject.toml); $DEID_DATA_DIR overrides it"
+        ),
+    )
     base_encoder: BaseEncoderConfig = BaseEncoderConfig()
     labels: list[str]
     sources: list[SourceConfig]
@@ -141,13 +179,18 @@ class NerTrainConfig(_Strict):
     training: TrainingConfig = TrainingConfig()
     decoding: DecodingConfig = DecodingConfig()
     output: OutputConfig
+    _source_file: Path | None = PrivateAttr(default=None)
 
     def resolve_data_path(self, path: str) -> Path:
-        """Resolve a data path: absolute stays, relative is under ``$DEID_DATA_DIR`` or ``data_dir``."""
+        """Resolve a data path: absolute stays, relative is under the data directory.
+
+        The data directory is ``$DEID_DATA_DIR`` when set, else ``data_dir`` (see :func:`resolve_data_dir`;
+        relative to the repository that holds the config file this was loaded from).
+        """
         candidate = Path(os.path.expandvars(path))
         if candidate.is_absolute():
             return candidate
-        return Path(os.environ.get(DATA_DIR_ENV, self.data_dir)) / candidate
+        return resolve_data_dir(self.data_dir, base=self._source_file) / candidate
 
 
 def load_train_config(path: str | Path, overrides: dict[str, object] | None = None) -> NerTrainConfig:
@@ -176,9 +219,11 @@ def load_train_config(path: str | Path, overrides: dict[str, object] | None = No
             node = node.setdefault(part, {})
         node[leaf] = value
     try:
-        return NerTrainConfig.model_validate(raw)
+        config = NerTrainConfig.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<top>'}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
+    config._source_file = path.resolve()
+    return config
