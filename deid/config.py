@@ -12,19 +12,33 @@ A configuration has four parts:
 ``run``
     shard size and other job settings.
 
+Configuration files are layered: a file states only what it changes and is merged over the profile
+named by its ``extends`` key (default: ``configs/default.yaml``, the shipped model and the default
+recognizers); ``extends: null`` starts from the built-in defaults below. :func:`load_layered_config`
+keeps the file that set each value, for ``deid config show``.
+
 Every model forbids unknown keys, so a typo fails at load time with the file, the key and what
-was expected (:class:`deid.errors.ConfigError`).
+was expected (:class:`deid.errors.ConfigError`), also after merging.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from deid.errors import ConfigError
 
@@ -283,6 +297,18 @@ class DeidConfig(_Strict):
     key: KeyConfig = KeyConfig()
     run: RunConfig = RunConfig()
     routing: RoutingConfig = RoutingConfig()
+    _profile: str = PrivateAttr("built-in")
+
+    @property
+    def profile(self) -> str:
+        """The profile this configuration was loaded as (not part of :meth:`digest`)."""
+        return self._profile
+
+    def with_profile(self, name: str) -> DeidConfig:
+        """This configuration, named ``name`` (``pseudonymize (extends default)``)."""
+        named = self.model_copy()
+        named._profile = name
+        return named
 
     def policy_for_tier(self, tier: str | None) -> PolicyConfig:
         """The policy of ``tier`` (the top-level policy when routing is off or the tier has none)."""
@@ -301,21 +327,34 @@ class DeidConfig(_Strict):
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
-DEFAULT_CONFIG_PATH = REPO_ROOT / "configs" / "default.yaml"
+PROFILES_DIR = REPO_ROOT / "configs"
+DEFAULT_PROFILE = "default"
+DEFAULT_CONFIG_PATH = PROFILES_DIR / f"{DEFAULT_PROFILE}.yaml"
+BUILTIN_SOURCE = "(built-in)"
+
+# A path of keys into the configuration mapping, e.g. ("detection", "transformer", "model").
+KeyPath = tuple[str, ...]
 
 
-def _format_validation_error(path: Path | str, exc: ValidationError) -> str:
+def _format_validation_error(
+    path: Path | str, exc: ValidationError, sources: dict[KeyPath, str] | None = None
+) -> str:
     first = exc.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    loc = tuple(str(part) for part in first["loc"])
+    location = ".".join(loc) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
     more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
-    return f"{path}: {location}: {message}{more}"
+    where = source_of(sources, loc) if sources else None
+    return f"{where or path}: {location}: {message}{more}"
 
 
 def parse_config(data: Any, source: Path | str = "<config>") -> DeidConfig:
-    """Validate a mapping (e.g. parsed YAML) as a :class:`DeidConfig`.
+    """Validate a complete mapping (e.g. parsed YAML) as a :class:`DeidConfig`.
+
+    The mapping is taken as it is, over the built-in (pydantic) defaults, which have no transformer;
+    configuration *files* are layered over a profile instead (:func:`load_config`).
 
     Raises:
         ConfigError: naming the source, the key and what was expected.
@@ -330,21 +369,82 @@ def parse_config(data: Any, source: Path | str = "<config>") -> DeidConfig:
         raise ConfigError(_format_validation_error(source, exc)) from None
 
 
-def load_config(path: str | Path | None = None) -> DeidConfig:
-    """Load and validate a YAML configuration.
+@dataclass(frozen=True)
+class LayeredConfig:
+    """A configuration file merged over the profiles it extends.
 
-    Args:
-        path: the YAML file; ``None`` loads ``configs/default.yaml`` of the checkout when present,
-            else the built-in defaults.
-
-    Raises:
-        ConfigError: missing file, invalid YAML, unknown key or invalid value.
+    Attributes:
+        config: the validated, effective configuration.
+        data: the merged mapping before validation (only what some file set).
+        sources: for every key path some file set, the file that set it last.
+        chain: the files applied, base first (``configs/default.yaml`` ... the file given).
     """
-    if path is None:
-        if not DEFAULT_CONFIG_PATH.exists():
-            return DeidConfig()
-        path = DEFAULT_CONFIG_PATH
-    path = Path(path)
+
+    config: DeidConfig
+    data: dict[str, Any]
+    sources: dict[KeyPath, str]
+    chain: tuple[str, ...]
+
+    @property
+    def profile(self) -> str:
+        """A readable name of the profile: ``pseudonymize (extends default)``."""
+        names = [Path(item).stem for item in self.chain]
+        if not names:
+            return "built-in"
+        if len(names) == 1:
+            return names[0]
+        return f"{names[-1]} (extends {' < '.join(reversed(names[:-1]))})"
+
+
+def source_of(sources: dict[KeyPath, str], path: KeyPath) -> str | None:
+    """The file that set ``path`` or the nearest key above it (``None``: a built-in default)."""
+    for end in range(len(path), 0, -1):
+        found = sources.get(path[:end])
+        if found is not None:
+            return found
+    return None
+
+
+def _is_operator_spec(value: Any) -> bool:
+    return isinstance(value, dict) and "operator" in value
+
+
+def merge_layer(
+    base: dict[str, Any],
+    layer: dict[str, Any],
+    label: str,
+    sources: dict[KeyPath, str],
+    prefix: KeyPath = (),
+) -> dict[str, Any]:
+    """``layer`` merged over ``base``: mappings merge key by key; anything else replaces.
+
+    An operator spec (a mapping with an ``operator`` key) replaces as a whole, because the
+    parameters of one operator mean nothing to another. ``null`` replaces too (``transformer:
+    null`` turns the model off). ``sources`` records, per key path set here, ``label``.
+    """
+    merged = dict(base)
+    for key, value in layer.items():
+        path = (*prefix, str(key))
+        old = merged.get(key)
+        if isinstance(value, dict) and value and not _is_operator_spec(value):
+            # A mapping over a mapping (or over nothing) merges, so that sources stay per leaf.
+            if not isinstance(old, dict) or _is_operator_spec(old):
+                _forget(sources, path)
+                old = {}
+            merged[key] = merge_layer(old, value, label, sources, path)
+            continue
+        merged[key] = value
+        _forget(sources, path)
+        sources[path] = label
+    return merged
+
+
+def _forget(sources: dict[KeyPath, str], path: KeyPath) -> None:
+    for existing in [p for p in sources if p[: len(path)] == path]:
+        del sources[existing]
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     try:
@@ -355,7 +455,129 @@ def load_config(path: str | Path | None = None) -> DeidConfig:
         raise ConfigError(f"{path}: invalid YAML{where}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
-    return parse_config(data, path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _profile_path(name: str, relative_to: Path) -> Path:
+    """``extends: NAME`` -> ``configs/NAME.yaml``; a value with a suffix or a slash is a path."""
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        candidate = Path(name).expanduser()
+        return candidate if candidate.is_absolute() else relative_to.parent / candidate
+    return PROFILES_DIR / f"{name}.yaml"
+
+
+def _layers(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The files to apply, base first, following ``extends`` (default: the default profile)."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: set[Path] = set()
+    current: Path | None = path
+    while current is not None:
+        resolved = current.resolve()
+        if resolved in seen:
+            raise ConfigError(f"{path}: extends: the profiles extend each other in a cycle ({current})")
+        seen.add(resolved)
+        data = _read_yaml(current)
+        base = data.pop("extends", DEFAULT_PROFILE if resolved != DEFAULT_CONFIG_PATH.resolve() else None)
+        chain.append((current, data))
+        if base is None or base in ("none", "builtin"):
+            current = None
+        elif not isinstance(base, str):
+            raise ConfigError(f"{current}: extends: expected a profile name or a file path, or null")
+        else:
+            current = _profile_path(base, current)
+            if not current.is_file():
+                raise ConfigError(f"{chain[-1][0]}: extends: profile '{base}' not found ({current})")
+    return list(reversed(chain))
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_layered_config(path: str | Path | None = None) -> LayeredConfig:
+    """Load a configuration file layered over the profile it ``extends``, keeping each value's source.
+
+    The rule: a file states only what it changes. It is merged over the profile named by its
+    top-level ``extends`` key, which defaults to ``default`` (``configs/default.yaml``: the shipped
+    model and the default recognizers). ``extends: null`` starts from the built-in defaults instead;
+    ``configs/default.yaml`` itself says so. Mappings merge key by key; lists, scalars, ``null`` and
+    operator specs replace. The merged result is validated strictly, so an unknown key in any
+    layer is still an error naming that file.
+
+    Args:
+        path: the YAML file; ``None`` loads the default profile (built-in defaults when the checkout
+            has no ``configs/default.yaml``).
+
+    Raises:
+        ConfigError: missing file or profile, invalid YAML, a cycle, an unknown key or invalid value.
+    """
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            return LayeredConfig(DeidConfig(), {}, {}, ())
+        path = DEFAULT_CONFIG_PATH
+    path = Path(path)
+    merged: dict[str, Any] = {}
+    sources: dict[KeyPath, str] = {}
+    chain = []
+    for layer_path, data in _layers(path):
+        label = _label(layer_path)
+        merged = merge_layer(merged, data, label, sources)
+        chain.append(label)
+    try:
+        config = DeidConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(path, exc, sources)) from None
+    return LayeredConfig(config, merged, sources, tuple(chain))
+
+
+def load_config(path: str | Path | None = None) -> DeidConfig:
+    """Load and validate a YAML configuration, layered over its base profile.
+
+    See :func:`load_layered_config` for the layering rule.
+
+    Raises:
+        ConfigError: missing file, invalid YAML, unknown key or invalid value.
+    """
+    layered = load_layered_config(path)
+    return layered.config.with_profile(layered.profile)
+
+
+def render_effective_config(layered: LayeredConfig) -> str:
+    """The effective configuration as YAML, each value a file set annotated with ``# <file>``.
+
+    Values without a comment are built-in defaults of :mod:`deid.config`.
+    """
+    effective = layered.config.model_dump(mode="json")
+    lines = [f"# effective configuration of profile: {layered.profile}"]
+    lines.append(f"# layers, base first: {', '.join(layered.chain) or BUILTIN_SOURCE}")
+    _render(effective, (), 0, layered.sources, lines)
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True).strip()
+    return text.removesuffix("\n...").removesuffix("...").strip()
+
+
+def _render(value: Any, path: KeyPath, depth: int, sources: dict[KeyPath, str], lines: list[str]) -> None:
+    indent = "  " * depth
+    for key, child in value.items():
+        child_path = (*path, str(key))
+        name = _scalar(key)
+        if isinstance(child, dict) and child and not _is_operator_spec(child):
+            lines.append(f"{indent}{name}:")
+            _render(child, child_path, depth + 1, sources, lines)
+        else:
+            source = source_of(sources, child_path)
+            comment = f"  # {source}" if source else ""
+            lines.append(f"{indent}{name}: {_scalar(child)}{comment}")
 
 
 def resolve_path(value: str | Path) -> Path:
