@@ -68,6 +68,7 @@ def test_registered_operator_names_do_not_disappear() -> None:
     assert sorted(OPERATORS) == [
         "date_shift",
         "encrypt",
+        "generalize",
         "hash",
         "keep",
         "mask",

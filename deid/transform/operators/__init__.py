@@ -11,6 +11,7 @@ from presidio_anonymizer.operators import Operator
 
 from deid.transform.operators.date_shift import DateShiftOperator, subject_offset_days
 from deid.transform.operators.encrypt import EncryptOperator
+from deid.transform.operators.generalize import GeneralizeOperator
 from deid.transform.operators.keyed_hash import KeyedHashOperator
 from deid.transform.operators.mask import MaskOperator
 from deid.transform.operators.pseudonymize import PseudonymizeOperator
@@ -25,12 +26,14 @@ OPERATORS: dict[str, tuple[str, type[Operator] | None]] = {
     "encrypt": ("deid_encrypt", EncryptOperator),
     "pseudonymize": ("deid_pseudonymize", PseudonymizeOperator),
     "date_shift": ("deid_date_shift", DateShiftOperator),
+    "generalize": ("deid_generalize", GeneralizeOperator),
 }
 
 __all__ = [
     "OPERATORS",
     "DateShiftOperator",
     "EncryptOperator",
+    "GeneralizeOperator",
     "KeyedHashOperator",
     "MaskOperator",
     "PseudonymizeOperator",
