@@ -2,7 +2,8 @@
 
 ``3/14/2021`` shifted by 10 days is ``3/24/2021``; ``14 Mar 2021`` becomes ``24 Mar 2021``;
 ``7/22`` (month/day, no year) becomes ``8/1``; ``2021-03-14T08:00`` keeps its time; a bare
-year ``1992`` or ``'92`` moves by whole years only when the shift crosses a year. Zero padding,
+year ``1992`` or ``'92`` moves by whole years, at least one, in the direction of the shift
+(:func:`year_shift`): a shift of days would keep most bare years, and a kept year identifies. Zero padding,
 separators, month-name style and letter case are kept. Anything else returns ``None`` and the
 caller falls back to another operator.
 """
@@ -132,14 +133,24 @@ def shift_date_text(value: str, days: int) -> str | None:
 
     m = _YEAR.match(text)
     if m and 1800 <= int(m.group(1)) <= 2200:
-        new = _shift(int(m.group(1)), 7, 2, days)
-        return None if new is None else lead + str(new.year) + trail
+        return lead + str(int(m.group(1)) + year_shift(days)) + trail
 
     m = _SHORT_YEAR.match(text)
     if m:
-        new = _shift(_year4(m.group(2)), 7, 2, days)
-        return None if new is None else lead + m.group(1) + str(new.year)[-2:] + trail
+        return lead + m.group(1) + str(_year4(m.group(2)) + year_shift(days))[-2:] + trail
     return None
+
+
+def year_shift(days: int) -> int:
+    """Whole years by which a bare year moves for a shift of ``days``: never 0 for a non-zero shift.
+
+    One subject's bare years all move by the same number of years, so intervals between them are
+    kept; a full date of the same subject moves by its days and may stay in its year.
+    """
+    if days == 0:
+        return 0
+    years = max(1, round(abs(days) / 365.25))
+    return years if days > 0 else -years
 
 
 def _suffix(day: int, like: str | None) -> str:

@@ -2,7 +2,8 @@
 
 Spans arrive already merged (non-overlapping). Keyed operators get a sub-key derived for their
 purpose; ``date_shift`` (and ``pseudonymize`` on DATE_TIME, which shifts dates rather than
-inventing them) gets the offset of the row's subject.
+inventing them) gets the offset of the row's subject. Under ``pseudonymize``, PERSON and LOCATION
+spans are first widened for readable surrogates (:mod:`deid.transform.coherence`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 from deid.config import PolicyConfig
 from deid.detect.spans import Span
 from deid.errors import KeyError_
+from deid.transform.coherence import coherent_spans
 from deid.transform.keys import SecretKey
 
 _DATE_TYPES = frozenset({"DATE_TIME", "DATE"})
+_COHERENT_TYPES = ("PERSON", "LOCATION")
 
 
 class TextTransformer:
@@ -91,6 +94,9 @@ class TextTransformer:
             self._build()
         from presidio_anonymizer.entities import RecognizerResult
 
+        pseudonymized = {t for t in _COHERENT_TYPES if self.policy.operator_for(t).operator == "pseudonymize"}
+        if pseudonymized:
+            spans = coherent_spans(text, spans, pseudonymized)
         types = {s.entity_type for s in spans}
         operators = {t: self._operator_config(t, subject) for t in types}
         results = [RecognizerResult(s.entity_type, s.start, s.end, s.score) for s in spans]

@@ -10,6 +10,7 @@ get the same surrogate (about 1 in 5 million pairs for full names).
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import string
@@ -52,7 +53,10 @@ def _person(value: str, fake: Faker, rng: random.Random) -> str:
     if all(len(t.rstrip(".")) == 1 for t in tokens):  # initials "J." / "J. S."
         return title + " ".join(rng.choice(string.ascii_uppercase) + t[1:] for t in tokens)
     if len(tokens) == 1:
-        new = fake.last_name() if title else fake.first_name()
+        # A lone name is a surname after a title or when it is no common first name ("Jimenez");
+        # "Ryan" alone is a first name. The choice depends on the value, not its context, so a name
+        # seen with and without its title gets the same surrogate.
+        new = fake.first_name() if not title and _is_first_name(tokens[0]) else fake.last_name()
     else:
         first = fake.first_name()
         new = f"{first} {fake.last_name()}"
@@ -64,24 +68,101 @@ def _person(value: str, fake: Faker, rng: random.Random) -> str:
     return title + match_case(name, new)
 
 
+@functools.cache
+def _first_names() -> frozenset[str]:
+    from faker.providers.person.en_US import Provider
+
+    return frozenset(name.casefold() for name in Provider.first_names)
+
+
+def _is_first_name(token: str) -> bool:
+    return token.strip(".,").casefold() in _first_names()
+
+
+_CITY_STATE_ZIP = re.compile(r"^(.+?)(\s+)([A-Z]{2})(\s+)(\d{5}(?:-\d{4})?)$")
+_STATE_ZIP = re.compile(r"^([A-Z]{2})(\s+)(\d{5}(?:-\d{4})?)$")
+_ZIP = re.compile(r"\d{5}(?:-\d{4})?")
+_SECONDARY = re.compile(r"(?i)^(?:apt|apartment|suite|ste|unit|room|rm|floor|fl|#)\b")
+_FACILITY = re.compile(r"(?i)\b(hospital|medical center|clinic|health|infirmary|center)\b")
+
+
 def _location(value: str, fake: Faker, rng: random.Random) -> str:
+    """A place of the same shape; an address in parts ("12 Main St, Boston, MA 02139") part by part."""
+    pieces = re.split(r"(\s*(?:,|\n)\s*)", value)
+    if len(pieces) > 1:
+        return "".join(piece if i % 2 else _place(piece, fake, rng) for i, piece in enumerate(pieces))
+    return _place(value, fake, rng)
+
+
+def _place(value: str, fake: Faker, rng: random.Random) -> str:
     stripped = value.strip()
-    if re.match(r"^\d+\s", stripped):
+    if not stripped:
+        return value
+    lead, trail = value[: len(value) - len(value.lstrip())], value[len(value.rstrip()) :]
+    if re.match(r"^\d+[A-Za-z]?\s", stripped):
         new = fake.street_address()
-    elif re.fullmatch(r"\d{5}(?:-\d{4})?", stripped):
-        return _reshape(stripped, rng)
-    elif re.search(r"(?i)\b(hospital|medical center|clinic|health|infirmary|center)\b", stripped):
+    elif _ZIP.fullmatch(stripped):
+        return lead + _reshape(stripped, rng) + trail
+    elif match := _STATE_ZIP.match(stripped):
+        return lead + f"{fake.state_abbr()}{match.group(2)}{_reshape(match.group(3), rng)}" + trail
+    elif match := _CITY_STATE_ZIP.match(stripped):
+        city = match_case(match.group(1), fake.city())
+        new_zip = _reshape(match.group(5), rng)
+        return lead + f"{city}{match.group(2)}{fake.state_abbr()}{match.group(4)}{new_zip}" + trail
+    elif _SECONDARY.match(stripped):
+        new = fake.secondary_address()
+    elif _FACILITY.search(stripped):
         new = f"{fake.last_name()} {rng.choice(['Hospital', 'Medical Center', 'Clinic'])}"
     elif len(stripped) == 2 and stripped.isupper():
         new = fake.state_abbr()
+    elif stripped.casefold() in _state_names():
+        new = fake.state()
     else:
         new = fake.city()
-    return match_case(value, new)
+    return lead + match_case(stripped, new) + trail
+
+
+@functools.cache
+def _state_names() -> frozenset[str]:
+    from faker.providers.address.en_US import Provider
+
+    return frozenset(name.casefold() for name in Provider.states)
 
 
 def _email(value: str, fake: Faker, rng: random.Random) -> str:
     user = re.sub(r"[^a-z0-9.]", "", fake.user_name().lower()) or "user"
-    return match_case(value, f"{user}{rng.randint(10, 9999)}@example.{rng.choice(['com', 'org', 'net'])}")
+    return match_case(value, f"{user}{rng.randint(10, 9999)}@{_example_domain(rng)}")
+
+
+def _example_domain(rng: random.Random) -> str:
+    return f"example.{rng.choice(['com', 'org', 'net'])}"
+
+
+_NAME_LOCAL_PART = re.compile(r"^([A-Za-z]{2,})([._-])([A-Za-z]{2,})$")
+
+
+def email_name(value: str) -> tuple[str, str, str] | None:
+    """``(first, separator, last)`` when the local part of an e-mail is a name (``john.smith@``)."""
+    local = value.split("@", 1)[0]
+    match = _NAME_LOCAL_PART.match(local)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def email_from_name(value: str, name_surrogate: str, seed: int) -> str:
+    """The surrogate of a ``first.last@`` address built from the surrogate of ``first last``.
+
+    So that "John Smith <john.smith@acme.com>" becomes "Mark Lee <mark.lee@example.org>": the name's
+    surrogate depends only on the name, so the pair agrees in every row. The domain is a reserved
+    documentation domain chosen by ``seed``.
+    """
+    parts = email_name(value)
+    tokens = [re.sub(r"[^a-z0-9]", "", t.lower()) for t in name_surrogate.replace(",", " ").split()]
+    tokens = [t for t in tokens if t]
+    if parts is None or len(tokens) < 2:
+        return surrogate("EMAIL_ADDRESS", value, seed)
+    first, sep, _ = parts
+    local = f"{tokens[0]}{sep}{tokens[-1]}"
+    return match_case(first, local) + "@" + _example_domain(random.Random(seed))
 
 
 def _url(value: str, fake: Faker, rng: random.Random) -> str:
