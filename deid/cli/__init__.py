@@ -25,6 +25,9 @@ COMMANDS: dict[str, str | dict[str, str]] = {
     "recognizers": "deid.cli.recognizers:recognizers",
     "decrypt": "deid.cli.decrypt:decrypt",
     "keygen": "deid.cli.keygen:keygen",
+    "config": {
+        "show": "deid.cli.config_show:show",
+    },
     "ner": {
         "synth": "deid.cli.ner_synth:synth",
         "train": "deid.cli.ner_train:train",
@@ -50,6 +53,8 @@ SHORT_HELP: dict[str, str] = {
     "recognizers": "List the active recognizers, their entity types and sources.",
     "decrypt": "Reverse the 'encrypt' operator on a redacted file (needs the key).",
     "keygen": "Write a new random key file with 0600 permissions.",
+    "config": "Inspect configurations: profiles layered over the default.",
+    "config show": "Print the effective configuration (after layering) with each value's source.",
     "ner": "Train, evaluate and generate data for token-classification (NER) models.",
     "ner synth": "Generate synthetic PII documents as spans JSONL.",
     "ner train": "Fine-tune a token classifier from a YAML config.",

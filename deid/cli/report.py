@@ -24,7 +24,7 @@ def report(run_dir: Path, out: Path | None, no_digest_check: bool, strict: bool)
     """Write the audit report of RUN_DIR (the output directory of 'deid redact').
 
     One HTML file that opens offline (inline charts, no script) and its JSON twin for compliance
-    reviewers: input name and digest, part digests, config digest, model ids, key fingerprint, rows
+    reviewers: input name and digest, part digests, config profile and digest, model ids, key fingerprint, rows
     in/out/rejected, entity counts per column, type and tier, score histograms, throughput, rejected
     rows by reason and, when RUN_DIR holds _verify.json, the verify result. It is built from the
     run's manifest, report, rejects and verify files only and never contains a value of the input.
@@ -37,7 +37,8 @@ def report(run_dir: Path, out: Path | None, no_digest_check: bool, strict: bool)
     click.echo(f"wrote {written.html_path} and {written.json_path}")
     click.echo(
         f"{rows['in']} rows in, {rows['out']} out, {rows['rejected']} rejected; "
-        f"{audit['entities_total']} entities; {len(audit['parts'])} part file(s)"
+        f"{audit['entities_total']} entities; {len(audit['parts'])} part file(s); "
+        f"profile {audit.get('profile') or 'not recorded'}"
     )
     for check in written.failed_checks:
         click.echo(f"check failed: {check['name']}: {check['detail']}", err=True)

@@ -84,6 +84,7 @@ def _provenance(audit: dict[str, Any]) -> str:
         ("input format", source.get("format"), ""),
         ("input bytes", source.get("bytes"), ""),
         ("input sha256", source.get("sha256"), "hash"),
+        ("config profile", audit.get("profile") or "not recorded", ""),
         ("config sha256", audit.get("config_sha256"), "hash"),
         ("key fingerprint", audit.get("key_fingerprint") or "none (no keyed operator)", "hash"),
     ]

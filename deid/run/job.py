@@ -24,21 +24,30 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from deid.config import DeidConfig, resolve_path
 from deid.errors import ConfigError, DeidError, InputError, OutputError
-from deid.io.readers import ReadOptions, detect_format, open_reader
+from deid.io.dataset import open_dataset
+from deid.io.readers import ReadOptions
 from deid.io.shard import Reject, Shard
 from deid.io.writers import commit_file, sha256_file, temp_name, write_json_atomic, write_lines_atomic
 from deid.run.local import default_workers, run_local
 from deid.run.manifest import MANIFEST_NAME, Manifest, base_header, model_fingerprint, model_ids
+from deid.run.planning import plan_shard_size
 from deid.run.progress import Progress
-from deid.run.task import Mode, ShardResult, ShardTask
+from deid.run.task import (
+    Mode,
+    ShardResult,
+    ShardTask,
+    check_column_policies,
+    unlisted_warnings,
+    with_config_text_columns,
+)
 from deid.transform.keys import load_key
 
 logger = logging.getLogger(__name__)
@@ -61,7 +70,8 @@ class JobSpec:
     Attributes:
         mode: ``redact`` (transform and write the table), ``detect`` (write spans JSONL) or
             ``route`` (classify and partition only).
-        input: input file.
+        input: the input: a file, a directory of parts, a glob, or a list of these; local paths
+            or URIs (see :mod:`deid.io.dataset`).
         output: output directory (redact) or file (detect).
         text_columns: the free-text columns.
         config: the validated configuration.
@@ -79,7 +89,7 @@ class JobSpec:
     """
 
     mode: Mode
-    input: Path
+    input: Path | str | Sequence[Path | str]
     output: Path
     text_columns: tuple[str, ...]
     config: DeidConfig
@@ -123,15 +133,26 @@ class RunReport:
     config_sha256: str = ""
     input_sha256: str = ""
     models: dict[str, str] = field(default_factory=dict)
+    unlisted_pii: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The _report.json form."""
         return asdict(self)
 
 
-def _check_output(spec: JobSpec, final: Path, work: Path) -> None:
-    if final.resolve() == spec.input.resolve() or spec.input.resolve().is_relative_to(work.resolve()):
-        raise OutputError(f"{final}: the output must not be the input or contain it")
+def _input_arguments(spec: JobSpec) -> list[str]:
+    """The input arguments as strings (one path, URI or glob each)."""
+    if isinstance(spec.input, str | Path):
+        return [str(spec.input)]
+    return [str(item) for item in spec.input]
+
+
+def _check_output(spec: JobSpec, final: Path, work: Path, input_paths: list[Path]) -> None:
+    for path in input_paths:
+        resolved = path.resolve()
+        if resolved in (final.resolve(), work.resolve()) or resolved.is_relative_to(work.resolve()):
+            raise OutputError(f"{final}: the output must not be the input or contain it")
     exists = final.exists() or (work != final and work.exists())
     if not exists:
         return
@@ -170,22 +191,24 @@ class _IdChecker:
 
     def __init__(self, column: str | None) -> None:
         self.column = column
-        self._seen: dict[bytes, int] = {}
+        self._seen: dict[bytes, tuple[str | None, int]] = {}
 
-    def check(self, shard: Shard) -> Shard:
+    def check(self, shard: Shard, file: str | None = None) -> Shard:
+        """``shard`` without the rows whose id is missing or repeats; ``file`` names the shard's part."""
         if self.column is None:
             return shard
         bad: dict[int, Reject] = {}
         for position, value in enumerate(shard.column(self.column)):
             row = shard.row_numbers[position]
             if value is None or (isinstance(value, str) and not value.strip()):
-                bad[position] = Reject(row, "missing id", self.column, None)
+                bad[position] = Reject(row, "missing id", self.column, None, file)
                 continue
             key = hashlib.blake2b(repr(value).encode("utf-8", "surrogateescape"), digest_size=8).digest()
-            first = self._seen.setdefault(key, row)
-            if first != row:
+            first = self._seen.setdefault(key, (file, row))
+            if first != (file, row):
+                where = f"row {first[1]}" if first[0] in (None, file) else f"{first[0]}, row {first[1]}"
                 bad[position] = Reject(
-                    row, f"duplicate id (first seen at row {first})", self.column, _id(value)
+                    row, f"duplicate id (first seen at {where})", self.column, _id(value), file
                 )
         return shard.without_rows(set(bad), list(bad.values()))
 
@@ -236,12 +259,8 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
     """
     started = time.perf_counter()
     config = spec.config
-    input_format = detect_format(spec.input, spec.input_format)
-    output_format = spec.output_format or input_format
-    if spec.mode == "detect":
-        output_format = "jsonl"
-    final = spec.output
-    work = final.with_name(final.name + ".deid-parts") if spec.mode == "detect" else final
+    spec = with_config_text_columns(spec)
+    arguments = _input_arguments(spec)
     options = ReadOptions(
         text_columns=spec.text_columns,
         id_column=spec.id_column,
@@ -251,10 +270,20 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
         delimiter=spec.delimiter,
     )
     if len(set(spec.text_columns)) != len(spec.text_columns):
-        raise InputError(spec.input, "a text column is named twice")
+        raise InputError(arguments[0], "a text column is named twice")
     if not spec.text_columns:
-        raise InputError(spec.input, "no text column given (use --text-column)")
-    reader = open_reader(spec.input, options, input_format)
+        raise InputError(arguments[0], "no text column given (use --text-column or columns: {NAME: {text: true}})")
+    reader = open_dataset(arguments, options, spec.input_format)
+    input_format = reader.format
+    output_format = spec.output_format or input_format
+    if spec.mode == "detect":
+        output_format = "jsonl"
+    final = spec.output
+    work = final.with_name(final.name + ".deid-parts") if spec.mode == "detect" else final
+    # Small inputs get smaller shards so that every worker has work (deid/run/planning.py).
+    plan = plan_shard_size([f.location for f in reader.files], input_format, config.run.shard_size)
+    reader.options = replace(reader.options, shard_size=plan.shard_size)
+    check_column_policies(spec, arguments[0], reader)
     routed = spec.router is not None
     key = load_key(config.key, required=spec.mode == "redact" and config.needs_key(routed))
     tiers = None
@@ -270,9 +299,9 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
             raise ConfigError(f"routing.policies: {unknown} are not tiers ({', '.join(tiers.names)})")
         if config.routing.column in reader.columns:
             raise InputError(
-                spec.input, f"the input already has a column '{config.routing.column}' (set routing.column)"
+                arguments[0], f"the input already has a column '{config.routing.column}' (set routing.column)"
             )
-    _check_output(spec, final, work)
+    _check_output(spec, final, work, [f.location.local_path() for f in reader.files if f.location.is_local])
     if spec.mode == "detect" and spec.resume and final.exists() and not work.exists():
         raise OutputError(
             f"{final}: this detection run is already complete (use --overwrite to run it again)"
@@ -280,20 +309,16 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
 
     header = base_header(
         mode=spec.mode,
-        input={
-            "name": spec.input.name,
-            "format": input_format,
-            "sha256": sha256_file(spec.input),
-            "bytes": spec.input.stat().st_size,
-        },
+        input=reader.digest(),
         config_sha256=config.digest(),
+        profile=config.profile,
         key_fingerprint=key.fingerprint if key is not None and spec.mode == "redact" else None,
         router=model_fingerprint(spec.router) if spec.router is not None else None,
         text_columns=list(spec.text_columns),
         id_column=spec.id_column,
         subject_column=spec.subject_column,
         output_format=output_format,
-        shard_size=config.run.shard_size,
+        shard_size=plan.shard_size,
         models=model_ids(config),
     )
     try:
@@ -330,10 +355,11 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
         delimiter=spec.delimiter,
         router=spec.router,
         tiers=tiers,
+        input_name=str(arguments[0]),
     )
     report = RunReport(
         mode=spec.mode,
-        input=spec.input.name,
+        input=header["input"]["name"],
         output=final.name,
         workers=workers,
         key_fingerprint=header["key_fingerprint"],
@@ -350,7 +376,7 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
     def shards_to_run() -> Iterator[Shard]:
         ids = _IdChecker(spec.id_column)
         for shard in reader.shards():
-            shard = ids.check(shard)
+            shard = ids.check(shard, None if reader.single_file else reader.shard_files[shard.index].display)
             report.shards_total += 1
             if shard.index == PART_NAME_DIGITS_LIMIT:
                 logger.warning(
@@ -365,10 +391,18 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
 
     def on_result(result: ShardResult) -> None:
         if result.rejects:
+            source = None if reader.single_file else reader.shard_files[result.index].display
             rejects_dir.mkdir(exist_ok=True)
             write_lines_atomic(
                 rejects_dir / f"part-{result.index:05d}.jsonl",
-                [json.dumps(r.to_json(), ensure_ascii=False, default=str) for r in result.rejects],
+                [
+                    json.dumps(
+                        (r if r.file or source is None else replace(r, file=source)).to_json(),
+                        ensure_ascii=False,
+                        default=str,
+                    )
+                    for r in result.rejects
+                ],
             )
         manifest.add_shard(result.manifest_entry())
         progress.advance(result.rows_in, result.chars)
@@ -432,6 +466,9 @@ def _finish(
             for i, n in enumerate(bins):
                 target_bins[i] += n
     report.rejected_by_reason = dict(sorted(reasons.items()))
+    report.unlisted_pii, report.warnings = unlisted_warnings(entries)
+    for warning in report.warnings:
+        logger.warning("%s", warning)
     report.entities = {c: dict(sorted(v.items())) for c, v in report.entities.items()}
     if report.rows_in != report.rows_out + report.rows_rejected:  # pragma: no cover - an invariant
         raise DeidError("internal error: rows in != rows out + rows rejected")
