@@ -3,7 +3,7 @@ PY := $(VENV)/bin/python
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup test test-fast test-spark lint demo bench
+.PHONY: setup test test-fast test-spark lint demo bench eval
 
 setup:
 	bash scripts/setup.sh
@@ -28,3 +28,7 @@ demo:
 
 bench:
 	$(PY) bench/run_bench.py
+
+# deid vs Presidio + spaCy on the held-out sets (eval/splits.yaml); EVAL_ARGS=--quick for a fifth of each set
+eval:
+	$(PY) eval/run_eval.py $(EVAL_ARGS)
