@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from deid.errors import ConfigError
+from deid.transform.columns import ColumnPolicy, GeneralizeOperator, UnlistedColumns
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -222,7 +223,8 @@ OperatorSpec = Annotated[
     | EncryptOperator
     | KeepOperator
     | PseudonymizeOperator
-    | DateShiftOperator,
+    | DateShiftOperator
+    | GeneralizeOperator,
     Field(discriminator="operator"),
 ]
 
@@ -297,6 +299,21 @@ class DeidConfig(_Strict):
     key: KeyConfig = KeyConfig()
     run: RunConfig = RunConfig()
     routing: RoutingConfig = RoutingConfig()
+    columns: dict[str, ColumnPolicy] = Field(
+        default_factory=dict,
+        description=(
+            "column -> policy: {text: true} (free text, as --text-column) or a whole-cell operator "
+            "({entity: PERSON, operator: pseudonymize}, {operator: generalize, keep: 3}, {operator: drop}); "
+            "see deid/transform/columns.py"
+        ),
+    )
+    unlisted_columns: UnlistedColumns = Field(
+        "keep",
+        description=(
+            "columns neither in 'columns' nor a text, id or subject column: keep (the run report warns "
+            "about those where detection finds PII), drop, or error"
+        ),
+    )
     _profile: str = PrivateAttr("built-in")
 
     @property
@@ -319,7 +336,7 @@ class DeidConfig(_Strict):
     def needs_key(self, routed: bool = False) -> bool:
         """Whether the policy (and, when ``routed``, any tier policy) uses keyed operators."""
         policies = [self.policy, *(self.routing.policies.values() if routed else [])]
-        return any(p.needs_key() for p in policies)
+        return any(p.needs_key() for p in policies) or any(c.needs_key() for c in self.columns.values())
 
     def digest(self) -> str:
         """A stable sha256 of the resolved configuration (recorded in manifests)."""
@@ -345,6 +362,7 @@ def _format_validation_error(
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
+    message = message.removeprefix("Value error, ")
     more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
     where = source_of(sources, loc) if sources else None
     return f"{where or path}: {location}: {message}{more}"

@@ -44,6 +44,14 @@ SCHEMA = pa.schema(
         ("priority", pa.int64()),
         ("note", pa.string()),
         ("comment", pa.string()),
+        # Structured identifiers of the note's patient (the same person the note names), for deid scan
+        # and column policies; drawn from the patient record, so the notes and gold spans are unchanged.
+        ("patient_name", pa.string()),
+        ("dob", pa.date32()),
+        ("email", pa.string()),
+        ("phone", pa.string()),
+        ("mrn", pa.int64()),
+        ("zip", pa.string()),
     ]
 )
 
@@ -56,7 +64,7 @@ any resemblance to a real person, card or account is chance.
 | file | content |
 | --- | --- |
 | `notes.parquet` | {rows} rows, the table below (`created_at` is a timestamp) |
-| `notes.csv` | the same rows (`created_at` as an ISO-8601 string, a null `comment` as an empty cell) |
+| `notes.csv` | the same rows (`created_at` and `dob` as ISO-8601 strings, a null `comment` as an empty cell) |
 | `notes.gold.jsonl` | gold PII spans: one line per row and non-empty text cell ({cells} lines) |
 
 ## Columns
@@ -69,6 +77,15 @@ any resemblance to a real person, card or account is chance.
 | `priority` | int64 | 1 to 5 |
 | `note` | string | long free text: clinical note, upper-case nursing note, e-mail, support ticket, form or chat |
 | `comment` | string | short free text, often empty, sometimes with PII |
+| `patient_name` | string | the patient's name, as the notes write it (`Heather Nielsen`) |
+| `dob` | date32 | the patient's date of birth |
+| `email` | string | the patient's e-mail address |
+| `phone` | string | the patient's phone number, in one of several written forms |
+| `mrn` | int64 | the patient's medical record number |
+| `zip` | string | the patient's 5-digit ZIP code |
+
+The structured columns are not in the gold file: each cell is wholly one identifier
+(`deid scan` finds them; a column policy transforms them).
 
 Gold lines look like
 `{{"id": "N0001", "column": "note", "text": "...", "spans": [{{"start": 0, "end": 5, "label": "PERSON"}}]}}`;
@@ -120,6 +137,12 @@ def build_rows(rows: int, patients: int, seed: int) -> tuple[list[dict[str, Any]
                 "priority": rng.randint(1, 5),
                 "note": note["text"],
                 "comment": comment["text"] if comment else None,
+                "patient_name": f"{people[p].first} {people[p].last}",
+                "dob": people[p].dob,
+                "email": people[p].email,
+                "phone": people[p].phone,
+                "mrn": int(people[p].mrn),
+                "zip": people[p].zipcode,
             }
         )
         gold.append({"id": row_id, "column": "note", "text": note["text"], "spans": note["spans"]})
@@ -159,6 +182,12 @@ def write_sample(out: Path, rows: int, patients: int, seed: int) -> collections.
                         r["priority"],
                         r["note"],
                         r["comment"] or "",
+                        r["patient_name"],
+                        r["dob"].isoformat(),
+                        r["email"],
+                        r["phone"],
+                        r["mrn"],
+                        r["zip"],
                     ]
                 )
 

@@ -18,8 +18,7 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--text-column",
             "text_columns",
             multiple=True,
-            required=True,
-            help="Free-text column to process (repeatable).",
+            help="Free-text column to process (repeatable; or 'text: true' under 'columns' in the config).",
         ),
         click.option(
             "--id-column", default=None, help="Row id column (ids must be unique; default: row numbers)."

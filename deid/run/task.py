@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import pyarrow as pa
+
 from deid.config import DeidConfig
 from deid.detect.spans import Span
+from deid.errors import InputError
 from deid.io.shard import Reject, Shard
 from deid.io.writers import EXTENSIONS, commit_file, sha256_file, temp_name, write_lines_atomic, write_rows
 from deid.transform.keys import SecretKey
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 
 Mode = Literal["redact", "detect", "route"]
 SCORE_BINS = 10
+# Cells per unlisted string column and shard that detection samples for the run report's warning.
+UNLISTED_SAMPLE = 32
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class ShardTask:
     delimiter: str = ","
     router: Path | None = None
     tiers: TierTaxonomy | None = None
+    input_name: str = "input"
 
     def part_name(self, index: int) -> str:
         """File name of the part of shard ``index``."""
@@ -71,6 +77,9 @@ class ShardResult:
     score_histogram: dict[str, list[int]] = field(default_factory=dict)
     tiers: dict[str, int] = field(default_factory=dict)
     entities_by_tier: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    escalations: dict[str, int] = field(default_factory=dict)
+    unlisted_pii: dict[str, dict[str, int]] = field(default_factory=dict)
+    unlisted_sampled: dict[str, int] = field(default_factory=dict)
 
     def manifest_entry(self) -> dict[str, Any]:
         """The deterministic part of the result (no timings), as recorded in the manifest."""
@@ -89,6 +98,9 @@ class ShardResult:
             "null_cells": self.null_cells,
             "chars": self.chars,
             "score_histogram": self.score_histogram,
+            "escalations": self.escalations,
+            "unlisted_pii": self.unlisted_pii,
+            "unlisted_sampled": self.unlisted_sampled,
         }
 
 
@@ -120,9 +132,101 @@ class ShardProcessor:
         self._detector: Any = None
         self._transformers: dict[str | None, Any] = {}
         self._router: Any = None
+        self._columns: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"task": self.task, "_detector": None, "_transformers": {}, "_router": None}
+        return {"task": self.task, "_detector": None, "_transformers": {}, "_router": None, "_columns": None}
+
+    @property
+    def column_transformer(self) -> Any:
+        """The whole-cell column transformer (built on first use)."""
+        if self._columns is None:
+            from deid.transform.column_transform import ColumnTransformer
+
+            self._columns = ColumnTransformer(dict(self.task.config.columns), self.task.key)
+        return self._columns
+
+    def listed_columns(self) -> set[str]:
+        """Columns the job names: column policies, text, id and subject columns."""
+        task = self.task
+        names = {*task.config.columns, *task.text_columns}
+        names.update(c for c in (task.id_column, task.subject_column) if c)
+        return names
+
+    def apply_columns(self, shard: Shard) -> Shard:
+        """Transform whole-cell columns, drop ``drop`` and (``unlisted_columns: drop``) unlisted ones.
+
+        A cell that is not a value of its column's entity rejects its row (``on_invalid: reject``)
+        or stops the job (``on_invalid: error``) with the row and column, never the content.
+
+        Raises:
+            InputError: an invalid cell in a column whose ``on_invalid`` is ``error``.
+        """
+        from deid.transform.column_transform import replace_columns
+
+        task = self.task
+        present = _column_names(shard)
+        drop = {n for n, p in task.config.columns.items() if p.operator == "drop"}
+        if task.config.unlisted_columns == "drop":
+            drop.update(c for c in present if c not in self.listed_columns())
+        policies = {
+            n: p
+            for n, p in task.config.columns.items()
+            if not p.text and p.operator != "drop" and n in present
+        }
+        if not policies and not drop & set(present):
+            return shard
+        subjects = (
+            [_subject(v) for v in shard.column(task.subject_column)]
+            if task.subject_column
+            else [None] * shard.num_rows
+        )
+        ids = shard.column(task.id_column) if task.id_column else [None] * shard.num_rows
+        updates: dict[str, tuple[list[Any], Any]] = {}
+        bad: dict[int, Reject] = {}
+        for name, policy in policies.items():
+            arrow_type = shard.table.schema.field(name).type if shard.table is not None else None
+            values, new_type, invalid = self.column_transformer.transform_column(
+                name, shard.column(name), arrow_type, subjects
+            )
+            updates[name] = (values, new_type)
+            for position, reason in sorted(invalid.items()):
+                row = shard.row_numbers[position]
+                if policy.on_invalid == "error":
+                    raise InputError(task.input_name, reason.split(": ", 1)[1], row=row, column=name)
+                bad.setdefault(position, Reject(row, reason, name, _safe_id(ids[position])))
+        done = replace_columns(shard, updates, drop)
+        return done.without_rows(set(bad), list(bad.values()))
+
+    def check_unlisted(self, shard: Shard) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+        """Detect PII in a sample of each kept, unlisted string column (for the run report's warning).
+
+        Returns:
+            (column -> entity type -> sampled cells holding it, column -> cells sampled).
+        """
+        listed = self.listed_columns()
+        routing = {self.task.config.routing.column, f"{self.task.config.routing.column}_score"}
+        samples: dict[str, list[str]] = {}
+        for name in _column_names(shard):
+            if name in listed or (self.task.router is not None and name in routing):
+                continue
+            if shard.table is not None and not pa.types.is_string(shard.table.schema.field(name).type):
+                continue
+            cells = [v for v in shard.column(name) if isinstance(v, str) and v.strip()][:UNLISTED_SAMPLE]
+            if cells:
+                samples[name] = cells
+        if not samples:
+            return {}, {}
+        texts = [cell for cells in samples.values() for cell in cells]
+        spans = iter(self.detector.detect(texts))
+        found: dict[str, dict[str, int]] = {}
+        for name, cells in samples.items():
+            counts: Counter[str] = Counter()
+            for _ in cells:
+                counts.update({s.entity_type for s in next(spans)})
+            if counts:
+                found[name] = dict(sorted(counts.items()))
+        return found, {name: len(cells) for name, cells in samples.items()}
 
     @property
     def detector(self) -> Any:
@@ -159,17 +263,23 @@ class ShardProcessor:
 
     def classify(self, shard: Shard) -> tuple[list[str | None], list[float | None]]:
         """Tier and top probability per row (``None`` without a router)."""
+        tiers, scores, _ = self.route_rows(shard)
+        return tiers, scores
+
+    def route_rows(self, shard: Shard) -> tuple[list[str | None], list[float | None], dict[str, int]]:
+        """Tier and top probability per row, and the fail-safe's escalations ("from->to": rows)."""
         if self.router is None or self.task.tiers is None:
-            return [None] * shard.num_rows, [None] * shard.num_rows
+            return [None] * shard.num_rows, [None] * shard.num_rows, {}
         columns = [shard.column(name) for name in self.task.text_columns]
         documents = [
             "\n\n".join(v for v in values if isinstance(v, str)) for values in zip(*columns, strict=True)
         ]
         if not documents:
-            return [], []
+            return [], [], {}
         proba = self.router.predict_proba(documents)
-        tiers = self.task.tiers.assign(proba, [str(c) for c in self.router.classes_])
-        return list(tiers), [round(float(p), 4) for p in proba.max(axis=1)]
+        classes = [str(c) for c in self.router.classes_]
+        routing = self.task.tiers.route(proba, classes, getattr(self.router, "fail_safe_", None))
+        return list(routing.tiers), [round(float(p), 4) for p in proba.max(axis=1)], routing.escalations()
 
     def validate(self, shard: Shard) -> Shard:
         """Reject rows whose text cells cannot be processed (wrong type, too long)."""
@@ -196,7 +306,13 @@ class ShardProcessor:
         """
         task = self.task
         shard = self.validate(shard)
-        tiers, tier_scores = self.classify(shard)
+        unlisted_pii: dict[str, dict[str, int]] = {}
+        unlisted_sampled: dict[str, int] = {}
+        if task.mode == "redact":
+            shard = self.apply_columns(shard)
+            if task.config.unlisted_columns == "keep":
+                unlisted_pii, unlisted_sampled = self.check_unlisted(shard)
+        tiers, tier_scores, escalations = self.route_rows(shard)
         ids = shard.column(task.id_column) if task.id_column else list(shard.row_numbers)
         subjects = shard.column(task.subject_column) if task.subject_column else [None] * shard.num_rows
         entities: dict[str, dict[str, int]] = {}
@@ -254,10 +370,13 @@ class ShardProcessor:
                 seconds=0.0,
                 score_histogram=dict(sorted(histogram.items())),
                 tiers=dict(sorted(Counter(t for t in tiers if t is not None).items())),
+                escalations=escalations,
                 entities_by_tier={
                     tier: {col: dict(sorted(c.items())) for col, c in cols.items()}
                     for tier, cols in sorted(by_tier.items())
                 },
+                unlisted_pii=unlisted_pii,
+                unlisted_sampled=unlisted_sampled,
             ),
         )
 
@@ -321,6 +440,12 @@ def _part_entry(path: Path, root: Path, rows: int) -> dict[str, Any]:
     return {"path": path.relative_to(root).as_posix(), "rows": rows, "sha256": sha256_file(path)}
 
 
+def _column_names(shard: Shard) -> list[str]:
+    if shard.table is not None:
+        return list(shard.table.column_names)
+    return list(dict.fromkeys(k for record in shard.records or [] for k in record))
+
+
 def _subject(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -343,3 +468,110 @@ def _json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return f"a {type(value).__name__}"
+
+
+def with_config_text_columns(spec: Any) -> Any:
+    """``spec`` (a :class:`deid.run.job.JobSpec`) with the config's ``text: true`` columns added."""
+    import dataclasses
+
+    extra = [n for n, p in spec.config.columns.items() if p.text and n not in spec.text_columns]
+    if not extra:
+        return spec
+    return dataclasses.replace(spec, text_columns=(*spec.text_columns, *extra))
+
+
+def _input_schema(reader: Any) -> pa.Schema | None:
+    """The Arrow schema of a Parquet input (``None`` for CSV, all strings, and JSONL, checked per cell)."""
+    schema = getattr(reader, "schema", None)
+    if isinstance(schema, pa.Schema) and len(schema):
+        return schema
+    files = getattr(reader, "files", None)
+    if getattr(reader, "format", None) == "parquet" and files and hasattr(reader, "_reader"):
+        first = getattr(reader._reader(files[0]), "schema", None)
+        return first if isinstance(first, pa.Schema) else None
+    return None
+
+
+def check_column_policies(spec: Any, source: Any, reader: Any) -> None:
+    """Refuse column policies that cannot run, before any shard is processed.
+
+    Args:
+        spec: the :class:`deid.run.job.JobSpec`.
+        source: the input as named in errors.
+        reader: the opened input (its ``columns`` and, for Parquet, its schema).
+
+    Raises:
+        ConfigError: a policy names a missing column, an operator cannot apply to the column's type,
+            ``date_shift`` without a subject column, a text column that also has a whole-cell policy,
+            or an unlisted column under ``unlisted_columns: error``.
+    """
+    from deid.errors import ConfigError
+    from deid.transform.column_transform import check_column_type
+
+    config = spec.config
+    if spec.mode != "redact":
+        return
+    columns = list(reader.columns)
+    schema = _input_schema(reader) if config.columns else None
+    shown = ", ".join(repr(c) for c in columns[:20])
+    for name, policy in config.columns.items():
+        if name not in columns:
+            raise ConfigError(f"columns.{name}: {source} has no column '{name}'; the columns are {shown}")
+        if policy.text:
+            continue
+        if name in spec.text_columns:
+            raise ConfigError(f"columns.{name}: '{name}' is also given as --text-column; choose one")
+        if name in (spec.id_column, spec.subject_column) and policy.operator != "keep":
+            role = "id" if name == spec.id_column else "subject"
+            raise ConfigError(f"columns.{name}: '{name}' is the {role} column; it cannot be transformed")
+        date_shift = policy.operator == "date_shift" or (
+            policy.operator == "pseudonymize" and policy.entity_for(name) in ("DATE_TIME", "DATE")
+        )
+        if date_shift and spec.subject_column is None:
+            raise ConfigError(
+                f"columns.{name}: date_shift needs a subject column (--subject-column, e.g. patient_id) so that "
+                "each subject's dates move by one offset"
+            )
+        if schema is not None:
+            problem = check_column_type(name, policy, schema.field(name).type)
+            if problem:
+                raise ConfigError(problem)
+    if config.unlisted_columns == "error":
+        listed = {
+            *config.columns,
+            *spec.text_columns,
+            *(c for c in (spec.id_column, spec.subject_column) if c),
+        }
+        unlisted = [c for c in columns if c not in listed]
+        if unlisted:
+            raise ConfigError(
+                f"unlisted_columns: error: {source} has columns the config does not name: "
+                f"{', '.join(repr(c) for c in unlisted[:20])} (add them to 'columns' or set unlisted_columns)"
+            )
+
+
+def unlisted_warnings(entries: list[dict[str, Any]]) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Sum the shards' unlisted-column samples; one warning per unlisted column where PII was found.
+
+    Returns:
+        (column -> entity type -> sampled cells holding it, warnings that name no value).
+    """
+    found: dict[str, dict[str, int]] = {}
+    sampled: Counter[str] = Counter()
+    for entry in entries:
+        sampled.update(entry.get("unlisted_sampled", {}))
+        for column, counts in entry.get("unlisted_pii", {}).items():
+            target = found.setdefault(column, {})
+            for entity, n in counts.items():
+                target[entity] = target.get(entity, 0) + n
+    warnings = []
+    for column in sorted(found):
+        kinds = ", ".join(
+            f"{entity} in {n}/{sampled[column]}"
+            for entity, n in sorted(found[column].items(), key=lambda kv: -kv[1])
+        )
+        warnings.append(
+            f"column '{column}' is not in the config's columns and was kept as it is, but detection found "
+            f"PII in the sampled cells ({kinds}): name it under 'columns' (deid scan suggests a policy)"
+        )
+    return {c: dict(sorted(v.items())) for c, v in sorted(found.items())}, warnings

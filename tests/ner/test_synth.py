@@ -279,6 +279,7 @@ def sample() -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
 def test_when_reading_the_sample_then_parquet_and_csv_hold_the_same_rows(sample):
     parquet, csv, _ = sample
     columns = ["id", "patient_id", "created_at", "department", "priority", "note", "comment"]
+    columns += ["patient_name", "dob", "email", "phone", "mrn", "zip"]
     assert list(parquet.columns) == columns and list(csv.columns) == columns
     assert 250 <= len(parquet) == len(csv)
     assert parquet["patient_id"].nunique() >= 40
@@ -288,6 +289,10 @@ def test_when_reading_the_sample_then_parquet_and_csv_hold_the_same_rows(sample)
     assert parquet["priority"].astype(str).tolist() == csv["priority"].tolist()
     assert parquet["comment"].fillna("").tolist() == csv["comment"].tolist()
     assert pd.to_datetime(csv["created_at"]).tolist() == parquet["created_at"].tolist()
+    for col in ("patient_name", "email", "phone", "zip"):
+        assert parquet[col].tolist() == csv[col].tolist(), col
+    assert parquet["mrn"].astype(str).tolist() == csv["mrn"].tolist()
+    assert [d.isoformat() for d in parquet["dob"]] == csv["dob"].tolist()
 
 
 def test_when_reading_the_sample_gold_then_spans_match_the_parquet_cells(sample):
