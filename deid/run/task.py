@@ -306,6 +306,15 @@ class ShardProcessor:
         """
         task = self.task
         shard = self.validate(shard)
+        # Ids and subjects as read: a column policy may transform the subject or id column itself.
+        ids_by_row = (
+            dict(zip(shard.row_numbers, shard.column(task.id_column), strict=True)) if task.id_column else {}
+        )
+        subjects_by_row = (
+            dict(zip(shard.row_numbers, shard.column(task.subject_column), strict=True))
+            if task.subject_column
+            else {}
+        )
         unlisted_pii: dict[str, dict[str, int]] = {}
         unlisted_sampled: dict[str, int] = {}
         if task.mode == "redact":
@@ -313,8 +322,8 @@ class ShardProcessor:
             if task.config.unlisted_columns == "keep":
                 unlisted_pii, unlisted_sampled = self.check_unlisted(shard)
         tiers, tier_scores, escalations = self.route_rows(shard)
-        ids = shard.column(task.id_column) if task.id_column else list(shard.row_numbers)
-        subjects = shard.column(task.subject_column) if task.subject_column else [None] * shard.num_rows
+        ids = [ids_by_row[r] for r in shard.row_numbers] if task.id_column else list(shard.row_numbers)
+        subjects = [subjects_by_row.get(r) for r in shard.row_numbers]
         entities: dict[str, dict[str, int]] = {}
         by_tier: dict[str, dict[str, Counter[str]]] = {}
         nulls: dict[str, int] = {}
@@ -521,9 +530,6 @@ def check_column_policies(spec: Any, source: Any, reader: Any) -> None:
             continue
         if name in spec.text_columns:
             raise ConfigError(f"columns.{name}: '{name}' is also given as --text-column; choose one")
-        if name in (spec.id_column, spec.subject_column) and policy.operator != "keep":
-            role = "id" if name == spec.id_column else "subject"
-            raise ConfigError(f"columns.{name}: '{name}' is the {role} column; it cannot be transformed")
         date_shift = policy.operator == "date_shift" or (
             policy.operator == "pseudonymize" and policy.entity_for(name) in ("DATE_TIME", "DATE")
         )

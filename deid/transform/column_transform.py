@@ -286,7 +286,9 @@ class ColumnTransformer:
 _KIND_NAMES = {"zip": "ZIP code", "year": "date", "age": "number (age)", "band": "number"}
 
 
-def replace_columns(shard: Any, updates: dict[str, tuple[list[Any], pa.DataType | None]], drop: set[str]) -> Any:
+def replace_columns(
+    shard: Any, updates: dict[str, tuple[list[Any], pa.DataType | None]], drop: set[str]
+) -> Any:
     """A copy of ``shard`` with columns replaced (keeping the given Arrow types) and ``drop`` removed."""
     from deid.io.shard import Shard
 

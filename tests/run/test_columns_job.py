@@ -42,7 +42,7 @@ def _table() -> pa.Table:
             "phone": ["617-555-0199", "617-555-0199", None],
             "flag": [True, False, True],
             "contact": ["zelda.q@example.org", "call 617-555-0199", "ann.lee@corp.com"],
-            "note": ["Mail zelda.q@example.org, MRN: 2379926", "seen", "MRN: 1234567"],
+            "note": ["Mail zelda.q@example.org, MRN: 2379926, born 1950-03-04", "seen", "MRN: 1234567"],
             "comment": [None, "call 617-555-0199", "ok"],
         }
     )
@@ -64,7 +64,9 @@ def test_when_columns_configured_then_every_structured_value_is_transformed_and_
     tmp_path: Path, table_path: Path, key_env: str
 ) -> None:
     policy = "policy:\n  entities:\n    ID: {operator: encrypt}\n    EMAIL_ADDRESS: {operator: hash}\n"
-    config = write_config(tmp_path / "c.yaml", PATTERNS + policy + COLUMNS + "  note: {text: true}\n")
+    policy += "    DATE_TIME: {operator: date_shift}\n"
+    extra = "  note: {text: true}\n  patient_id: {entity: ID, operator: encrypt}\n"  # the subject itself too
+    config = write_config(tmp_path / "c.yaml", PATTERNS + policy + COLUMNS + extra)
     out = tmp_path / "out"
     result = _redact(table_path, out, config, "--subject-column", "patient_id")
     assert result.exit_code == 0, result.output
@@ -83,7 +85,8 @@ def test_when_columns_configured_then_every_structured_value_is_transformed_and_
         assert all(a != b for a, b in zip(after, before, strict=True)), column
         assert after[0] == after[1] and after[0] != after[2], column  # one value, one output
     # The same subject's dates keep their interval; the note's MRN got the column's token.
-    assert rows[0]["note"].endswith(f"MRN: {rows[0]['mrn']}")
+    assert rows[0]["note"].endswith(f"MRN: {rows[0]['mrn']}, born {rows[0]['dob'].isoformat()}")
+    assert rows[0]["patient_id"].startswith("<ENC:ID:") and rows[0]["patient_id"] == rows[1]["patient_id"]
     assert rows[2]["note"] == f"MRN: {rows[2]['mrn']}"
     assert rows[0]["note"].startswith(f"Mail {rows[0]['email']}, ")
     secret_values = ["Zelda Quixote", "zelda.q@example.org", "2379926", "02139", "617-555-0199"]
@@ -139,7 +142,6 @@ def test_when_unlisted_columns_drop_then_only_named_columns_remain(
         ("columns:\n  dob: {operator: date_shift}\n", [], "columns.dob: date_shift needs a subject column"),
         ("unlisted_columns: error\n", [], "unlisted_columns: error: .* 'patient_name'"),
         ("columns:\n  note: {operator: hash}\n", [], "columns.note: 'note' is also given as --text-column"),
-        ("columns:\n  id: {operator: hash}\n", [], "columns.id: 'id' is the id column"),
     ],
 )
 def test_when_column_policy_cannot_run_then_one_line_error(
