@@ -19,6 +19,7 @@ from deid import __version__
 COMMANDS: dict[str, str | dict[str, str]] = {
     "redact": "deid.cli.redact:redact",
     "detect": "deid.cli.detect:detect",
+    "scan": "deid.cli.scan:scan",
     "route": "deid.cli.route:route",
     "report": "deid.cli.report:report",
     "verify": "deid.cli.verify:verify",
@@ -47,6 +48,7 @@ COMMANDS: dict[str, str | dict[str, str]] = {
 SHORT_HELP: dict[str, str] = {
     "redact": "Detect and transform PII in text columns of a Parquet/CSV/JSONL file.",
     "detect": "Detect PII and write spans JSONL (no transformation).",
+    "scan": "Profile a table's columns (free text, identifiers, no PII); suggest a config.",
     "route": "Classify documents by sensitivity tier and partition them (no redaction).",
     "report": "Write the audit report (self-contained HTML + JSON) of a redact output.",
     "verify": "Re-detect PII in a redacted output, measure gold leaks; exit 1 above --max-leak.",
