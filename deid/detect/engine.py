@@ -35,6 +35,7 @@ DEFAULT_DEID_RECOGNIZERS = (
     "ZipCodeRecognizer",
     "NumericDateRecognizer",
     "TextDateRecognizer",
+    "UsAddressRecognizer",
 )
 # spaCy's OntoNotes labels -> Presidio entity types; the labels that are not personal data are ignored.
 SPACY_ENTITY_MAPPING = {

@@ -103,6 +103,7 @@ def test_registered_recognizer_names_do_not_disappear() -> None:
             "RecordNumberRecognizer",
             "ShortYearRecognizer",
             "TextDateRecognizer",
+            "UsAddressRecognizer",
             "UsPhoneRecognizer",
             "ZipCodeRecognizer",
         ]
