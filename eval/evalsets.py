@@ -120,6 +120,15 @@ def read_conll_documents(
     return list(map_labels(docs, label_map)) if label_map is not None else docs
 
 
+def drop_gold_words(docs: Sequence[Document], words: Sequence[str]) -> list[Document]:
+    """Drop gold spans whose whole text, lower-cased, is one of ``words`` (role words, not personal data)."""
+    banned = {w.lower() for w in words}
+    return [
+        Document(d.id, d.text, [s for s in d.spans if d.text[s[0] : s[1]].lower() not in banned], d.source)
+        for d in docs
+    ]
+
+
 def _select(docs: list[Document], entry: Mapping[str, Any], held_out: bool) -> list[Document]:
     every, offset = entry.get("every"), entry.get("offset", 0)
     if not every:
@@ -136,31 +145,35 @@ def general_ner_documents(data_dir: str | Path, *, part: str = "held_out") -> di
             document of the same genres: the only part that training or tuning may read).
 
     Returns:
-        ``{genre: documents}`` with PERSON, LOCATION and ORGANIZATION spans (MISC dropped).
+        ``{genre: documents}`` with PERSON, LOCATION and ORGANIZATION spans (MISC and the role words
+        of ``not_personal`` in ``eval/splits.yaml`` dropped).
     """
     if part not in ("held_out", "decision"):
         raise ConfigError(f"unknown part {part!r} (expected held_out or decision)")
     splits = load_splits()["general_ner"]
     label_map = splits["label_map"]
+    not_personal = splits.get("not_personal", [])
+    glue_of = splits.get("glue", {})
     folder = Path(data_dir) / "general_ner"
     held = {entry["file"]: entry for entry in splits["held_out"]}
     out: dict[str, list[Document]] = {}
     if part == "held_out":
         for file, entry in held.items():
-            docs = read_conll_documents(
-                Path(data_dir) / file, label_map=label_map, glue=entry.get("glue", "")
-            )
-            out[entry["genre"]] = _select(docs, entry, held_out=True)
+            glue = glue_of.get(Path(file).stem.split("_")[0], "")
+            docs = read_conll_documents(Path(data_dir) / file, label_map=label_map, glue=glue)
+            out[entry["genre"]] = drop_gold_words(_select(docs, entry, held_out=True), not_personal)
         return out
     genre_of = {Path(file).stem.split("_")[0]: entry["genre"] for file, entry in held.items()}
     for path in sorted(folder.glob("*.conll")):
         relative = f"general_ner/{path.name}"
         entry = held.get(relative, {})
-        glue = splits.get("glue", {}).get(path.stem.split("_")[0], "")
+        glue = glue_of.get(path.stem.split("_")[0], "")
         docs = read_conll_documents(path, label_map=label_map, glue=glue)
         docs = _select(docs, entry, held_out=False) if entry else docs
         if docs:
-            out.setdefault(genre_of.get(path.stem.split("_")[0], path.stem), []).extend(docs)
+            out.setdefault(genre_of.get(path.stem.split("_")[0], path.stem), []).extend(
+                drop_gold_words(docs, not_personal)
+            )
     return out
 
 

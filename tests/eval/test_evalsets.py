@@ -148,3 +148,17 @@ def test_when_gluing_prefix_tokens_then_text_and_spans_move_together(
 
     doc = glue_prefix_tokens(Document("d", text, spans))
     assert (doc.text, doc.spans) == (glued, glued_spans)
+
+
+def test_when_a_gold_span_is_a_role_word_then_it_is_dropped() -> None:
+    from evalsets import drop_gold_words
+
+    doc = Document(
+        "d",
+        "The Borrower met Ann at Union Bank",
+        [(4, 12, "PERSON"), (17, 20, "PERSON"), (24, 34, "ORGANIZATION")],
+    )
+    assert drop_gold_words([doc], ["borrower", "bank"])[0].spans == [
+        (17, 20, "PERSON"),
+        (24, 34, "ORGANIZATION"),
+    ]
