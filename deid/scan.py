@@ -65,6 +65,13 @@ SUGGESTED_OPERATORS: dict[str, dict[str, Any]] = {
     "IP_ADDRESS": {"operator": "hash"},
     "URL": {"operator": "hash"},
 }
+# Safe Harbor (configs/hipaa-safe-harbor.yaml) allows no code derived from the identifier: no keyed operator.
+SAFE_HARBOR_OPERATORS: dict[str, dict[str, Any]] = {
+    "DATE_TIME": {"operator": "generalize", "kind": "year"},
+    "ZIP": {"operator": "generalize", "keep": 3},
+    "AGE": {"operator": "generalize", "kind": "age"},
+}
+SAFE_HARBOR_PROFILE = "hipaa-safe-harbor"
 # A column is free text when its cells have this many words on average.
 FREE_TEXT_WORDS = 6.0
 # An entity is a column's identifier type when it covers the whole cell in at least this share of cells.
@@ -112,12 +119,20 @@ class ColumnProfile:
         """The verdict as printed: ``identifier (PERSON)``."""
         return f"identifier ({self.entity})" if self.verdict == "identifier" else self.verdict
 
-    def suggested_policy(self, subject_column: str | None) -> dict[str, Any] | None:
-        """The column entry a suggested config gets, or ``None`` (not named: kept as it is)."""
+    def suggested_policy(
+        self, subject_column: str | None, safe_harbor: bool = False
+    ) -> dict[str, Any] | None:
+        """The column entry a suggested config gets, or ``None`` (not named: kept as it is).
+
+        With ``safe_harbor`` identifiers are dropped or generalised (no keyed operator) and columns
+        without PII are named with ``keep`` (the Safe Harbor profile refuses unlisted columns).
+        """
         if self.verdict == "free text":
             return {"text": True}
         if self.verdict != "identifier" or self.entity is None:
-            return None
+            return {"operator": "keep"} if safe_harbor else None
+        if safe_harbor:
+            return dict(SAFE_HARBOR_OPERATORS.get(self.entity, {"operator": "drop"}))
         entry = dict(SUGGESTED_OPERATORS.get(self.entity, {"operator": "hash"}))
         if entry["operator"] == "date_shift" and subject_column is None:
             entry = {"operator": "generalize", "kind": "year"}  # date_shift needs a subject column
@@ -151,19 +166,26 @@ class ScanReport:
                 return profile
         raise KeyError(name)
 
-    def suggested_config(self, extends: str = "pseudonymize") -> dict[str, Any]:
+    def suggested_config(self, extends: str = "pseudonymize", safe_harbor: bool = False) -> dict[str, Any]:
         """A configuration for ``deid redact``: free-text columns, whole-cell policies, the rest kept.
 
-        The id and subject columns are kept unless the scan calls them identifiers; everything else
-        the scan found no PII in is left to ``unlisted_columns: keep`` (the run report re-checks it).
+        The id column is never transformed. Otherwise every column the scan found no PII in is left
+        to ``unlisted_columns: keep`` (the run report re-checks it). With ``safe_harbor`` the config
+        extends ``hipaa-safe-harbor`` and names every column (that profile refuses unlisted ones):
+        dates become years, ZIP codes 3 digits, ages 90+ "90+", other identifiers are dropped
+        (the subject column too, when the scan calls it an identifier), the rest is kept.
         """
         columns: dict[str, Any] = {}
         for profile in self.columns:
             if profile.name == self.id_column:
+                if safe_harbor:
+                    columns[profile.name] = {"operator": "keep"}
                 continue
-            entry = profile.suggested_policy(self.subject_column)
+            entry = profile.suggested_policy(None if safe_harbor else self.subject_column, safe_harbor)
             if entry is not None:
                 columns[profile.name] = entry
+        if safe_harbor:
+            return {"extends": SAFE_HARBOR_PROFILE, "columns": columns}
         return {"extends": extends, "columns": columns, "unlisted_columns": "keep"}
 
     def format_table(self) -> str:
@@ -425,7 +447,12 @@ def _profile(name: str, column_type: str, records: list[dict[str, Any]], detecto
 
 
 def write_suggested_config(
-    report: ScanReport, path: str | Path, *, extends: str = "pseudonymize", overwrite: bool = False
+    report: ScanReport,
+    path: str | Path,
+    *,
+    extends: str = "pseudonymize",
+    safe_harbor: bool = False,
+    overwrite: bool = False,
 ) -> Path:
     """Write :meth:`ScanReport.suggested_config` as a commented YAML file ``deid redact`` accepts.
 
@@ -443,7 +470,7 @@ def write_suggested_config(
     run = f"deid redact {report.input} OUTPUT --config {target.name}"
     if report.id_column:
         run += f" --id-column {report.id_column}"
-    if report.subject_column:
+    if report.subject_column and not safe_harbor:
         run += f" --subject-column {report.subject_column}"
     lines = [
         f"# Suggested by 'deid scan' from {report.rows_sampled} sampled rows of {report.input} (seed {report.seed}).",
@@ -456,7 +483,9 @@ def write_suggested_config(
         lines.append(
             f"# {profile.name}: {profile.verdict_text}" + (f" ({profile.reason})" if profile.reason else "")
         )
-    body = yaml.safe_dump(report.suggested_config(extends), sort_keys=False, default_flow_style=None)
+    body = yaml.safe_dump(
+        report.suggested_config(extends, safe_harbor=safe_harbor), sort_keys=False, default_flow_style=None
+    )
     tmp = temp_name(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -162,3 +162,41 @@ def test_when_redacted_with_the_suggested_config_then_no_structured_identifier_l
         assert re.fullmatch(r"\d{3}\*\*", new["zip"])
     report_json = json.loads((out / "_report.json").read_text())
     assert report_json["warnings"] == []
+
+
+@pytest.mark.slow
+def test_when_safe_harbor_config_suggested_then_redact_drops_or_generalizes_every_identifier(
+    tmp_path: Path, no_key_env: None
+) -> None:
+    source = tmp_path / "s.parquet"
+    pq.write_table(pq.read_table(SAMPLES / "notes.parquet").slice(0, 10), source)
+    suggested = tmp_path / "sh.yaml"
+    args = ["scan", str(source), "--config", str(REPO / "configs/patterns-only.yaml"), "--id-column", "id"]
+    result = run_cli([*args, "--safe-harbor", "--write-config", str(suggested)])
+    assert result.exit_code == 0, result.output
+    config = load_config(suggested)
+    assert config.unlisted_columns == "error" and not config.needs_key()
+    out = tmp_path / "out"
+    result = run_cli(
+        ["redact", str(source), str(out), "--config", str(suggested), "--id-column", "id", "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    before = pd.read_parquet(source)
+    after = pq.read_table(out)
+    assert set(after.column_names) == {
+        "id",
+        "department",
+        "priority",
+        "note",
+        "comment",
+        "dob",
+        "created_at",
+        "zip",
+    }
+    assert after.column("dob").to_pylist() == [d.year for d in before["dob"]]
+    assert after.column("created_at").to_pylist() == [2023] * 10
+    assert all(re.fullmatch(r"\d{3}\*\*", z) for z in after.column("zip").to_pylist())
+    for old, note in zip(before.to_dict("records"), after.column("note").to_pylist(), strict=True):
+        for column in STRUCTURED:
+            assert str(old[column]) not in note, column
+        assert old["dob"].strftime("%d %b %Y") not in note

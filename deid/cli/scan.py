@@ -41,6 +41,11 @@ from deid.cli._common import domain_errors
     default=None,
     help="Also write the scan as JSON.",
 )
+@click.option(
+    "--safe-harbor",
+    is_flag=True,
+    help="Suggest a config over configs/hipaa-safe-harbor.yaml: identifiers dropped or generalised, every column named.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing --write-config / --json file.")
 @domain_errors
 def scan(
@@ -54,6 +59,7 @@ def scan(
     delimiter: str,
     write_config: Path | None,
     json_path: Path | None,
+    safe_harbor: bool,
     overwrite: bool,
 ) -> None:
     """Profile INPUT's columns from a seeded sample and print one row per column.
@@ -89,5 +95,7 @@ def scan(
         json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
     if write_config is not None:
         extends = str(Path(config_path).resolve()) if config_path else "pseudonymize"
-        path = write_suggested_config(report, write_config, extends=extends, overwrite=overwrite)
+        path = write_suggested_config(
+            report, write_config, extends=extends, safe_harbor=safe_harbor, overwrite=overwrite
+        )
         click.echo(f"suggested config written to {path} (review it, then: deid redact ... --config {path})")
