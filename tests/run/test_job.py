@@ -77,7 +77,8 @@ def test_when_sample_redacted_then_manifest_and_report_hold_counts_not_values(fu
     manifest = json.loads((full_sample_run / "_manifest.json").read_text())
     report = json.loads((full_sample_run / "_report.json").read_text())
     assert manifest["complete"] is True
-    assert manifest["totals"] == {"rows_in": 300, "rows_out": 300, "rows_rejected": 0, "shards": 1}
+    # 300 rows under run.shard_size 1000: planned into 10 shards of 32 rows (deid/run/planning.py)
+    assert manifest["totals"] == {"rows_in": 300, "rows_out": 300, "rows_rejected": 0, "shards": 10}
     assert report["rows_in"] == report["rows_out"] + report["rows_rejected"] == 300
     assert report["entities"]["note"]["EMAIL_ADDRESS"] > 100
     everything = (full_sample_run / "_manifest.json").read_text() + (
