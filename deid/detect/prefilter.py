@@ -13,8 +13,22 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import regex
+
 _DIGIT = re.compile(r"\d")
 _SEVEN_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
+# libphonenumber's matcher only considers digit blocks separated by at most 4 of its punctuation
+# characters (spaces, dashes, dots, slashes, parentheses, "x"...): letters between digits end a
+# candidate, so "BP 120/80 HR 72 RR 18" holds none.
+# (phonenumbers' _VALID_PUNCTUATION; tests/detect/test_prefilter.py checks it against the package.)
+PHONE_PUNCTUATION = (
+    "-x\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09\uff3b\uff3d.\\[\\]/~\u2053\u223c\uff5e"
+)
+_PHONE_CANDIDATE = re.compile(r"(?:\d[" + PHONE_PUNCTUATION + r"]{0,4}){6}\d")
+# Every URL pattern (Presidio's and deid's hardened ones) ends in host characters, a dot and a
+# top-level domain, and every TLD starts with a letter. Same engine and flags as Presidio's
+# patterns (``regex``, case-insensitive), so case folding is the same as theirs.
+_HOST_DOT_TLD = regex.compile(r"[a-z0-9.\-][.][a-z]", regex.IGNORECASE)
 
 
 def _has_digit(text: str) -> bool:
@@ -25,9 +39,17 @@ def _has_seven_digits(text: str) -> bool:
     return _SEVEN_DIGITS.search(text) is not None
 
 
+def _has_phone_candidate(text: str) -> bool:
+    return _PHONE_CANDIDATE.search(text) is not None
+
+
+def _has_host_dot_tld(text: str) -> bool:
+    return _HOST_DOT_TLD.search(text) is not None
+
+
 # recognizer name -> what a text must contain for it to run
 PREFILTERS: dict[str, Callable[[str], bool]] = {
-    "PhoneRecognizer": _has_seven_digits,
+    "PhoneRecognizer": _has_phone_candidate,
     "UsPhoneRecognizer": _has_seven_digits,
     "CreditCardRecognizer": _has_seven_digits,
     "UsBankRecognizer": _has_seven_digits,
@@ -36,7 +58,8 @@ PREFILTERS: dict[str, Callable[[str], bool]] = {
     "UsPassportRecognizer": _has_seven_digits,
     "IpRecognizer": lambda text: _has_digit(text) and ("." in text or ":" in text),
     "EmailRecognizer": lambda text: "@" in text,
-    "UrlRecognizer": lambda text: "." in text,
+    "UrlRecognizer": _has_host_dot_tld,
+    "HardenedUrlRecognizer": _has_host_dot_tld,
     "DateRecognizer": _has_digit,
     "NumericDateRecognizer": _has_digit,
     "TextDateRecognizer": _has_digit,
