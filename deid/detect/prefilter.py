@@ -21,9 +21,7 @@ _SEVEN_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
 # characters (spaces, dashes, dots, slashes, parentheses, "x"...): letters between digits end a
 # candidate, so "BP 120/80 HR 72 RR 18" holds none.
 # (phonenumbers' _VALID_PUNCTUATION; tests/detect/test_prefilter.py checks it against the package.)
-PHONE_PUNCTUATION = (
-    "-x\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09\uff3b\uff3d.\\[\\]/~\u2053\u223c\uff5e"
-)
+PHONE_PUNCTUATION = "-x\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09\uff3b\uff3d.\\[\\]/~\u2053\u223c\uff5e"
 _PHONE_CANDIDATE = re.compile(r"(?:\d[" + PHONE_PUNCTUATION + r"]{0,4}){6}\d")
 # Every URL pattern (Presidio's and deid's hardened ones) ends in host characters, a dot and a
 # top-level domain, and every TLD starts with a letter. Same engine and flags as Presidio's
