@@ -188,6 +188,10 @@ class ScanReport:
             return {"extends": SAFE_HARBOR_PROFILE, "columns": columns}
         return {"extends": extends, "columns": columns, "unlisted_columns": "keep"}
 
+    def write_config(self, path: str | Path, **options: Any) -> Path:
+        """Write :meth:`suggested_config` as commented YAML (see :func:`write_suggested_config`)."""
+        return write_suggested_config(self, path, **options)
+
     def format_table(self) -> str:
         """The per-column table ``deid scan`` prints (no values)."""
         header = ("column", "type", "null", "entities (share of sampled cells)", "verdict")

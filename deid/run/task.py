@@ -210,7 +210,10 @@ class ShardProcessor:
         for name in _column_names(shard):
             if name in listed or (self.task.router is not None and name in routing):
                 continue
-            if shard.table is not None and not pa.types.is_string(shard.table.schema.field(name).type):
+            column_type = shard.table.schema.field(name).type if shard.table is not None else None
+            if column_type is not None and not (
+                pa.types.is_string(column_type) or pa.types.is_large_string(column_type)
+            ):
                 continue
             cells = [v for v in shard.column(name) if isinstance(v, str) and v.strip()][:UNLISTED_SAMPLE]
             if cells:
@@ -479,14 +482,18 @@ def _json_type(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def config_text_columns(config: DeidConfig, text_columns: tuple[str, ...]) -> tuple[str, ...]:
+    """``text_columns`` followed by the config's ``text: true`` columns not already among them."""
+    extra = [n for n, p in config.columns.items() if p.text and n not in text_columns]
+    return (*text_columns, *extra)
+
+
 def with_config_text_columns(spec: Any) -> Any:
     """``spec`` (a :class:`deid.run.job.JobSpec`) with the config's ``text: true`` columns added."""
     import dataclasses
 
-    extra = [n for n, p in spec.config.columns.items() if p.text and n not in spec.text_columns]
-    if not extra:
-        return spec
-    return dataclasses.replace(spec, text_columns=(*spec.text_columns, *extra))
+    merged = config_text_columns(spec.config, tuple(spec.text_columns))
+    return spec if merged == tuple(spec.text_columns) else dataclasses.replace(spec, text_columns=merged)
 
 
 def _input_schema(reader: Any) -> pa.Schema | None:
