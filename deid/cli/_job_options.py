@@ -11,6 +11,19 @@ import click
 FORMATS = ["parquet", "csv", "jsonl"]
 
 
+def io_arguments(output_metavar: str = "OUTPUT") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the ``INPUT... OUTPUT`` arguments: one or more inputs (files, directories, globs, URIs), one output.
+
+    Both stay strings: a URI such as ``s3://bucket/key`` must not be turned into a local path.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.argument("output", metavar=output_metavar)(func)
+        return click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)(func)
+
+    return decorate
+
+
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add the shared input/run options to a command."""
     options = [
@@ -82,8 +95,12 @@ def redact_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def run_from_options(mode: str, input_path: Path, output: Path, **options: Any) -> Any:
+def run_from_options(
+    mode: str, inputs: str | Path | tuple[str, ...] | list[str], output: str | Path, **options: Any
+) -> Any:
     """Build a :class:`deid.run.job.JobSpec` from a command's parsed options and run it.
+
+    ``inputs`` are the INPUT arguments (one or several files, directories, globs or URIs).
 
     Returns:
         The :class:`deid.run.job.RunReport`.
@@ -95,10 +112,12 @@ def run_from_options(mode: str, input_path: Path, output: Path, **options: Any) 
     spark_master = options.pop("spark_master", None)
     if spark_master and backend != "spark":
         raise click.UsageError("--spark-master needs --backend spark")
+    if isinstance(inputs, tuple | list):
+        inputs = inputs[0] if len(inputs) == 1 else list(inputs)
     spec = JobSpec(
         mode=mode,  # type: ignore[arg-type]
-        input=input_path,
-        output=output,
+        input=inputs,
+        output=Path(output),
         text_columns=tuple(options.pop("text_columns")),
         config=load_config(options.pop("config_path")),
         show_progress=not options.pop("no_progress"),

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
 from deid.cli._common import domain_errors
-from deid.cli._job_options import input_options, run_from_options
+from deid.cli._job_options import input_options, io_arguments, run_from_options
 
 
 @click.command(
     epilog="Example: deid detect samples/notes.csv out/notes.spans.jsonl --text-column note --id-column id"
 )
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.argument("output", metavar="OUTPUT.jsonl", type=click.Path(path_type=Path))
+@io_arguments("OUTPUT.jsonl")
 @input_options
 @domain_errors
-def detect(input_path: Path, output: Path, **options: Any) -> None:
+def detect(inputs: tuple[str, ...], output: str, **options: Any) -> None:
     """Detect PII in INPUT and write one JSON line per row and text column to OUTPUT.jsonl.
 
     Each line is {"id": ..., "column": ..., "spans": [{"start", "end", "label", "score", "recognizer"}]}
     with offsets into the original text; the text itself is not written.
     """
-    report = run_from_options("detect", input_path, output, **options)
+    report = run_from_options("detect", inputs, output, **options)
     found = sum(n for counts in report.entities.values() for n in counts.values())
     click.echo(f"{report.rows_out} rows, {found} spans written to {output} ({report.rows_rejected} rejected)")

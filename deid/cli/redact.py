@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from deid.cli._common import domain_errors
-from deid.cli._job_options import input_options, redact_options, run_from_options
+from deid.cli._job_options import input_options, io_arguments, redact_options, run_from_options
 
 
 @click.command(
@@ -17,8 +17,7 @@ from deid.cli._job_options import input_options, redact_options, run_from_option
         "--id-column id --subject-column patient_id"
     )
 )
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.argument("output", metavar="OUTPUT", type=click.Path(path_type=Path))
+@io_arguments("OUTPUT")
 @input_options
 @redact_options
 @click.option(
@@ -35,7 +34,7 @@ from deid.cli._job_options import input_options, redact_options, run_from_option
 )
 @click.option("--report", "write_audit", is_flag=True, help="Also write OUTPUT/_audit.html and _audit.json.")
 @domain_errors
-def redact(input_path: Path, output: Path, write_audit: bool, **options: Any) -> None:
+def redact(inputs: tuple[str, ...], output: str, write_audit: bool, **options: Any) -> None:
     """Redact or pseudonymize PII in INPUT's text columns and write OUTPUT (a directory of parts).
 
     Every other column, its type and the row order are kept. The policy in the config picks the
@@ -44,7 +43,7 @@ def redact(input_path: Path, output: Path, write_audit: bool, **options: Any) ->
     its partition OUTPUT/sensitivity=<tier>/. OUTPUT also holds _manifest.json, _report.json and,
     if any row was rejected, _rejects.jsonl.
     """
-    report = run_from_options("redact", input_path, output, **options)
+    report = run_from_options("redact", inputs, output, **options)
     found = sum(n for counts in report.entities.values() for n in counts.values())
     click.echo(
         f"{report.rows_out} rows written to {output} ({report.rows_rejected} rejected, {found} entities transformed, "
@@ -53,4 +52,4 @@ def redact(input_path: Path, output: Path, write_audit: bool, **options: Any) ->
     if write_audit:
         from deid.report import write_report
 
-        click.echo(f"audit report: {write_report(output).html_path}")
+        click.echo(f"audit report: {write_report(Path(output)).html_path}")

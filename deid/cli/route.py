@@ -8,14 +8,13 @@ from typing import Any
 import click
 
 from deid.cli._common import domain_errors
-from deid.cli._job_options import FORMATS, input_options, run_from_options
+from deid.cli._job_options import FORMATS, input_options, io_arguments, run_from_options
 
 
 @click.command(
     epilog="Example: deid route samples/notes.parquet out/routed --text-column note --router models/deid-router-minilm"
 )
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.argument("output", metavar="OUTPUT", type=click.Path(path_type=Path))
+@io_arguments("OUTPUT")
 @input_options
 @click.option(
     "--router", type=click.Path(path_type=Path), required=True, help="Sensitivity classifier directory."
@@ -24,12 +23,12 @@ from deid.cli._job_options import FORMATS, input_options, run_from_options
     "--output-format", type=click.Choice(FORMATS), default=None, help="Output format (default: the input's)."
 )
 @domain_errors
-def route(input_path: Path, output: Path, **options: Any) -> None:
+def route(inputs: tuple[str, ...], output: str, **options: Any) -> None:
     """Add a sensitivity tier (and its probability) to every row of INPUT and partition OUTPUT by tier.
 
     The text columns are joined to form each document. Below the taxonomy's min_confidence a
     document goes to the next stricter tier, never a laxer one. Texts are not changed.
     """
-    report = run_from_options("route", input_path, output, **options)
+    report = run_from_options("route", inputs, output, **options)
     tiers = ", ".join(f"{tier}: {n}" for tier, n in report.tiers.items())
     click.echo(f"{report.rows_out} rows routed to {output} ({tiers}; {report.rows_rejected} rejected)")

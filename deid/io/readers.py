@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from deid.errors import InputError
+from deid.io.fs import Location, resolve, store_errors
 from deid.io.shard import Reject, Shard
 
 FORMATS = ("parquet", "csv", "jsonl")
@@ -79,19 +80,32 @@ class ReadOptions:
 
 
 class Reader:
-    """Base class: validates the input on construction, then yields shards."""
+    """Base class: validates one input file on construction, then yields shards.
+
+    Args:
+        source: the file (a local path, or a :class:`deid.io.fs.Location` on any store).
+        options: columns and shard size.
+        display: how errors name the file (default: the path or URI as given).
+    """
 
     format: str = ""
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
-        self.path = path
+    def __init__(
+        self, source: Path | str | Location, options: ReadOptions, display: str | None = None
+    ) -> None:
+        self.source = source if isinstance(source, Location) else resolve(source)
+        self.path = display or self.source.uri
         self.options = options
-        if not path.exists():
-            raise InputError(path, "file not found")
-        if path.is_dir():
-            raise InputError(path, "is a directory, expected a file")
-        if path.stat().st_size == 0:
-            raise InputError(path, "file is empty")
+        from pyarrow.fs import FileType
+
+        info = self.source.info()
+        if info.type == FileType.NotFound:
+            raise InputError(self.path, "file not found")
+        if info.type == FileType.Directory:
+            raise InputError(self.path, "is a directory, expected a file")
+        if info.size == 0:
+            raise InputError(self.path, "file is empty")
+        self.size = int(info.size or 0)
         self.columns: list[str] = []
 
     def _check_columns(self, available: Sequence[str]) -> None:
@@ -121,13 +135,15 @@ class ParquetReader(Reader):
 
     format = "parquet"
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
-        super().__init__(path, options)
-        try:
-            self._file = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(path, f"not a readable Parquet file ({_first_line(exc)})") from None
-        schema = self._file.schema_arrow
+    def __init__(
+        self, source: Path | str | Location, options: ReadOptions, display: str | None = None
+    ) -> None:
+        super().__init__(source, options, display)
+        path = self.path
+        with self._open() as parquet:
+            schema = parquet.schema_arrow
+            self.num_rows = parquet.metadata.num_rows
+        self.schema = schema
         self.columns = list(schema.names)
         self._check_columns(self.columns)
         for name in options.text_columns:
@@ -142,9 +158,18 @@ class ParquetReader(Reader):
                 raise InputError(
                     path, f"text column has type {column_type}, expected a string column", column=name
                 )
-        self.num_rows = self._file.metadata.num_rows
         if self.num_rows == 0:
             raise InputError(path, "no data rows")
+
+    def _open(self) -> pq.ParquetFile:
+        try:
+            if self.source.is_local:
+                return pq.ParquetFile(self.source.path)
+            with store_errors(self.source, "read"):
+                handle = self.source.open_random_access()
+            return pq.ParquetFile(handle)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(self.path, f"not a readable Parquet file ({_first_line(exc)})") from None
 
     def shards(self) -> Iterator[Shard]:
         """Yield shards; dictionary-encoded text columns are decoded to plain strings."""
@@ -153,8 +178,9 @@ class ParquetReader(Reader):
         pending_rows = 0
         next_row = 1
         index = 0
+        parquet = self._open()
         try:
-            for batch in self._file.iter_batches(batch_size=size):
+            for batch in parquet.iter_batches(batch_size=size):
                 pending.append(batch)
                 pending_rows += batch.num_rows
                 while pending_rows >= size:
@@ -169,6 +195,8 @@ class ParquetReader(Reader):
             raise InputError(
                 self.path, f"Parquet data cannot be read near row {next_row} ({_first_line(exc)})"
             ) from None
+        finally:
+            parquet.close()
         if pending_rows:
             yield self._shard(index, pa.Table.from_batches(pending), next_row)
 
@@ -187,9 +215,12 @@ class CsvReader(Reader):
 
     format = "csv"
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
-        super().__init__(path, options)
-        if path.suffix.lower() == ".tsv" and options.delimiter == ",":
+    def __init__(
+        self, source: Path | str | Location, options: ReadOptions, display: str | None = None
+    ) -> None:
+        super().__init__(source, options, display)
+        path = self.path
+        if self.source.name.lower().endswith(".tsv") and options.delimiter == ",":
             options = ReadOptions(**{**options.__dict__, "delimiter": "\t"})
             self.options = options
         csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -207,7 +238,7 @@ class CsvReader(Reader):
         self._check_columns(header)
 
     def _open(self) -> Any:
-        return open(self.path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return self.source.open_text(encoding="utf-8-sig", errors="surrogateescape", newline="")
 
     def shards(self) -> Iterator[Shard]:
         """Yield shards of string columns; ragged rows and invalid UTF-8 are rejected."""
@@ -268,10 +299,13 @@ class JsonlReader(Reader):
 
     format = "jsonl"
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
-        super().__init__(path, options)
+    def __init__(
+        self, source: Path | str | Location, options: ReadOptions, display: str | None = None
+    ) -> None:
+        super().__init__(source, options, display)
+        path = self.path
         seen: list[str] = []
-        with open(path, "rb") as handle:
+        with self.source.open_binary() as handle:
             for raw in handle:
                 if not raw.strip():
                     continue
@@ -299,7 +333,7 @@ class JsonlReader(Reader):
         records: list[dict[str, Any]] = []
         row_numbers: list[int] = []
         rejects: list[Reject] = []
-        with open(self.path, "rb") as handle:
+        with self.source.open_binary() as handle:
             for raw in handle:
                 if not raw.strip():
                     continue
@@ -330,20 +364,27 @@ class JsonlReader(Reader):
 _READERS: dict[str, type[Reader]] = {"parquet": ParquetReader, "csv": CsvReader, "jsonl": JsonlReader}
 
 
-def open_reader(path: str | Path, options: ReadOptions, input_format: str | None = None) -> Reader:
-    """Open and validate an input.
+def open_reader(
+    path: str | Path | Location,
+    options: ReadOptions,
+    input_format: str | None = None,
+    display: str | None = None,
+) -> Reader:
+    """Open and validate one input file (see :func:`deid.io.dataset.open_dataset` for directories and globs).
 
     Args:
-        path: the input file.
+        path: the input file: a local path, a URI or a :class:`deid.io.fs.Location`.
         options: columns and shard size.
         input_format: ``parquet``, ``csv`` or ``jsonl``; ``None`` guesses from the extension.
+        display: how errors name the file (default: as given).
 
     Raises:
         InputError: the file is missing, empty, of another format, or lacks a column.
     """
-    path = Path(path)
-    fmt = detect_format(path, input_format)
-    return _READERS[fmt](path, options)
+    location = path if isinstance(path, Location) else resolve(path)
+    given = location.uri if isinstance(path, Location) else str(path)
+    fmt = detect_format(given, input_format)
+    return _READERS[fmt](location, options, display or given)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,10 +17,14 @@ class Reject:
     reason: str
     column: str | None = None
     id: Any = None
+    file: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The rejects-file form."""
-        return {"row": self.row, "id": self.id, "column": self.column, "reason": self.reason}
+        """The rejects-file form (``file`` only when the input has several parts; ``row`` counts within it)."""
+        line = {"row": self.row, "id": self.id, "column": self.column, "reason": self.reason}
+        if self.file is not None:
+            line["file"] = self.file
+        return line
 
 
 @dataclass

@@ -25,7 +25,7 @@ if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == Path(_
 import click  # noqa: E402
 
 from deid.cli._common import domain_errors  # noqa: E402
-from deid.cli._job_options import input_options, redact_options, run_from_options  # noqa: E402
+from deid.cli._job_options import input_options, io_arguments, redact_options, run_from_options  # noqa: E402
 
 
 @click.command(
@@ -34,8 +34,7 @@ from deid.cli._job_options import input_options, redact_options, run_from_option
         "--text-column note --text-column comment --id-column id"
     )
 )
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.argument("output", metavar="OUTPUT", type=click.Path(path_type=Path))
+@io_arguments("OUTPUT")
 @input_options
 @redact_options
 @click.option(
@@ -45,7 +44,9 @@ from deid.cli._job_options import input_options, redact_options, run_from_option
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @domain_errors
-def main(input_path: Path, output: Path, spark_master: str | None, verbose: int, **options: Any) -> None:
+def main(
+    inputs: tuple[str, ...], output: str, spark_master: str | None, verbose: int, **options: Any
+) -> None:
     """Redact INPUT's text columns into OUTPUT with Spark executors doing the detection and transformation.
 
     The driver reads INPUT, commits the part files and writes _manifest.json and _report.json: the
@@ -55,9 +56,7 @@ def main(input_path: Path, output: Path, spark_master: str | None, verbose: int,
 
     configure_logging(verbose, quiet=False)
     logging.getLogger("py4j").setLevel(logging.WARNING)  # one INFO line per Py4J connection otherwise
-    report = run_from_options(
-        "redact", input_path, output, backend="spark", spark_master=spark_master, **options
-    )
+    report = run_from_options("redact", inputs, output, backend="spark", spark_master=spark_master, **options)
     found = sum(n for counts in report.entities.values() for n in counts.values())
     click.echo(
         f"{report.rows_out} rows written to {output} ({report.rows_rejected} rejected, {found} entities transformed, "
