@@ -10,6 +10,10 @@ A model directory holds:
 - the method's weights (see each method);
 - ``metrics.json``: training facts (examples per class, seconds) and evaluation metrics if any;
 - ``README.md``: the model card.
+
+``deid_classifier.json`` may also hold ``calibration`` (the temperature applied to every
+``predict_proba``), ``fail_safe`` (the goal and the escalation threshold chosen for it, see
+:mod:`deid.classify.calibration`) and ``label_map`` (the team's labels -> the classes trained on).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from deid.classify.calibration import FailSafeGoal, apply_temperature
 from deid.errors import ConfigError, DeidError, OutputError
 
 logger = logging.getLogger(__name__)
@@ -51,8 +56,17 @@ class DocumentClassifier(ABC):
 
     method: ClassVar[str]
     _unsaved_params: ClassVar[frozenset[str]] = frozenset()
+    #: Whether :meth:`cross_val_proba` is cheap (head-only refits over features computed once);
+    #: otherwise it retrains the whole method once per fold.
+    cheap_cross_validation: ClassVar[bool] = False
 
     classes_: np.ndarray
+    #: Set by :meth:`calibrate`: ``{"method": "temperature", "temperature": T, ...}``.
+    calibration_: dict[str, Any] | None = None
+    #: Set by :meth:`calibrate` when the classes are tiers: the goal and its threshold.
+    fail_safe_: dict[str, Any] | None = None
+    #: The team's label -> the class it was trained as (``deid classify train --label-map``).
+    label_map_: dict[str, str] | None = None
 
     # ---- parameters -------------------------------------------------------------------------
     @classmethod
@@ -93,6 +107,8 @@ class DocumentClassifier(ABC):
         self.classes_ = np.asarray(classes, dtype=object)
         index = {c: i for i, c in enumerate(classes)}
         y = np.asarray([index[label] for label in labels], dtype=np.int64)
+        self.calibration_ = None
+        self.fail_safe_ = None
         started = time.perf_counter()
         self._fit(texts, y)
         self.train_seconds_ = round(time.perf_counter() - started, 2)
@@ -105,8 +121,116 @@ class DocumentClassifier(ABC):
         """Train on texts and integer labels (indices into ``classes_``)."""
 
     @abstractmethod
+    def _predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Uncalibrated class probabilities, columns in ``classes_`` order."""
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, shape ``(len(texts), len(classes_))``, columns in ``classes_`` order."""
+        """Class probabilities, shape ``(len(texts), len(classes_))``, columns in ``classes_`` order.
+
+        Calibrated (temperature-scaled) when :meth:`calibrate` has run; the most probable class is
+        the same either way.
+        """
+        self._check_fitted()
+        proba = self._predict_proba(texts)
+        temperature = (self.calibration_ or {}).get("temperature", 1.0)
+        return apply_temperature(proba, float(temperature))
+
+    # ---- calibration ------------------------------------------------------------------------
+    def cross_val_proba(self, texts: Sequence[str] | None, y: np.ndarray, n_folds: int) -> np.ndarray:
+        """Out-of-fold uncalibrated probabilities of the training documents (columns: ``classes_``).
+
+        The default retrains a copy of this classifier (same parameters) once per fold. Methods with
+        a cheap route (features computed once, a head refitted per fold) override it and may use
+        ``texts=None`` to mean "the documents of the last ``fit``".
+        """
+        if texts is None:
+            raise DeidError(f"{self.method}: cross-validation needs the training texts")
+        from deid.classify.calibration import stratified_folds
+
+        texts = list(texts)
+        seed = int(getattr(self, "seed", 0) or 0)
+        out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
+        for fold, (train_idx, test_idx) in enumerate(stratified_folds(y, n_folds, seed)):
+            logger.info("%s: calibration fold %d/%d", self.method, fold + 1, n_folds)
+            clone = type(self)(**self._saved_params())
+            clone.fit([texts[i] for i in train_idx], [str(self.classes_[y[i]]) for i in train_idx])
+            proba = clone._predict_proba([texts[i] for i in test_idx])
+            columns = [list(self.classes_).index(c) for c in clone.classes_]
+            out[np.ix_(test_idx, columns)] = proba
+        return out
+
+    def calibrate(
+        self,
+        texts: Sequence[str] | None,
+        labels: Sequence[object],
+        *,
+        goal: FailSafeGoal | None = None,
+        tier_names: Sequence[str] | None = None,
+        held_out: bool = False,
+        max_folds: int = 5,
+    ) -> dict[str, Any]:
+        """Fit the temperature and choose the fail-safe threshold for ``goal``.
+
+        Args:
+            texts: the documents; with ``held_out=False`` the training documents (``None``: those of
+                the last ``fit``, for methods that keep their features).
+            labels: their labels (class names).
+            goal: the fail-safe goal (default: restricted recall >= 0.9).
+            tier_names: the tiers, least strict first (default: ``configs/tiers.yaml``). When the
+                classes are not all tiers only the temperature is fitted.
+            held_out: ``texts`` were not trained on: score them directly instead of cross-validating.
+            max_folds: folds of the cross-validation (fewer when a class has fewer examples).
+
+        Returns:
+            ``{"calibration": ..., "fail_safe": ...}`` (also stored on the model and saved with it).
+
+        Raises:
+            DeidError: a label is not one of ``classes_``.
+        """
+        from deid.classify.calibration import choose_threshold, cv_folds, fit_temperature
+
+        self._check_fitted()
+        started = time.perf_counter()
+        goal = goal or FailSafeGoal()
+        index = {str(c): i for i, c in enumerate(self.classes_)}
+        names = [self.map_label(str(y)) for y in labels]
+        unknown = sorted(set(names) - set(index))
+        if unknown:
+            raise DeidError(f"labels {unknown} are not classes of this model ({', '.join(index)})")
+        y = np.asarray([index[n] for n in names], dtype=np.int64)
+        if held_out:
+            if texts is None:
+                raise DeidError("held-out calibration needs the texts")
+            raw = self._predict_proba(list(texts))
+            scheme = {"method": "temperature", "data": "held-out", "n": len(y)}
+        else:
+            folds = cv_folds(y, max_folds)
+            raw = self.cross_val_proba(texts, y, folds)
+            scheme = {"method": "temperature", "data": f"{folds}-fold cross-validation", "n": len(y)}
+        self.calibration_ = {**scheme, **fit_temperature(raw, y)}
+        calibrated = apply_temperature(raw, self.calibration_["temperature"])
+        if tier_names is None:
+            from deid.classify.tiers import load_tiers
+
+            tier_names = load_tiers().names
+        not_tiers = sorted(set(map(str, self.classes_)) - set(tier_names))
+        if not_tiers:
+            self.fail_safe_ = None
+            logger.info("classes %s are not tiers: calibrated, no fail-safe threshold", not_tiers)
+        else:
+            try:
+                self.fail_safe_ = choose_threshold(
+                    calibrated, y, list(map(str, self.classes_)), tier_names, goal
+                )
+            except ValueError as exc:
+                logger.warning("no fail-safe threshold: %s", exc)
+                self.fail_safe_ = None
+        self.calibration_["seconds"] = round(time.perf_counter() - started, 2)
+        return {"calibration": self.calibration_, "fail_safe": self.fail_safe_}
+
+    def map_label(self, label: str) -> str:
+        """A label as this model knows it (through ``label_map_``, if any)."""
+        return (self.label_map_ or {}).get(label, label)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The most probable class name of each text."""
@@ -159,6 +283,9 @@ class DocumentClassifier(ABC):
             "classes": [str(c) for c in self.classes_],
             "params": self._saved_params(),
             "weights": weights,
+            "calibration": self.calibration_,
+            "fail_safe": self.fail_safe_,
+            "label_map": self.label_map_,
             "description": description,
             "deid_version": __version__,
         }
@@ -214,6 +341,9 @@ class DocumentClassifier(ABC):
         model = method_cls(**params)
         model.classes_ = np.asarray(meta["classes"], dtype=object)
         model._load_weights(root, meta["weights"])
+        model.calibration_ = meta.get("calibration")
+        model.fail_safe_ = meta.get("fail_safe")
+        model.label_map_ = meta.get("label_map")
         metrics_path = root / METRICS_FILE
         if metrics_path.is_file():
             facts = json.loads(metrics_path.read_text()).get("train", {})

@@ -15,6 +15,11 @@ _METHOD_TEXT = {
     "fine-tuned with a classification head (cross-entropy)",
     "mlm-setfit": "the encoder first adapted to unlabelled text with masked-language modelling, then SetFit "
     "(contrastive pairs + logistic head)",
+    "frozen": "logistic regression on the frozen encoder's whole-document embeddings (windows mean-pooled)",
+    "tfidf": "logistic regression on TF-IDF of words and word pairs",
+    "zero-shot": "cosine similarity between each document and a description of each class (the tier "
+    "definitions); no encoder training",
+    "pii-aware": "logistic regression on the frozen encoder's embeddings plus the detector's entity counts per type",
 }
 
 
@@ -64,6 +69,7 @@ def render_model_card(meta: dict[str, Any], metrics: dict[str, Any], description
         lines.append(
             "No held-out evaluation was recorded. Run `deid classify evaluate` on your own labelled data."
         )
+    lines += ["", *_calibration_lines(meta)]
     lines += [
         "",
         "## Usage",
@@ -83,10 +89,61 @@ def render_model_card(meta: dict[str, Any], metrics: dict[str, Any], description
         "",
         "A classifier is only as good as the labels it learnt from. Check it on documents from your own "
         "organisation before relying on it, and prefer a model trained on your own labels "
-        "(`deid classify train`). Low-confidence predictions should fall back to the stricter tier.",
+        "(`deid classify train`). Uncertain predictions fall back to a stricter tier (see Fail-safe).",
         "",
     ]
     return "\n".join(lines)
+
+
+def _calibration_lines(meta: dict[str, Any]) -> list[str]:
+    """The model card's section on label mapping, calibration and the fail-safe threshold."""
+    lines = ["## Calibration and fail-safe", ""]
+    label_map = meta.get("label_map")
+    if label_map:
+        lines += [
+            "Label map (your label -> class trained as; `deid classify evaluate` applies it to gold labels): "
+            + ", ".join(f"`{k}` -> `{v}`" for k, v in label_map.items())
+            + ".",
+            "",
+        ]
+    calibration = meta.get("calibration")
+    if not calibration:
+        lines.append(
+            "Not calibrated: `deid route` falls back to the fixed rule (top probability below 0.6 -> one tier "
+            "stricter). Calibrate with `deid classify calibrate MODEL HELD_OUT_DATA`."
+        )
+        return lines
+    lines.append(
+        f"Probabilities are temperature-scaled (T = {calibration['temperature']:.4f}), fitted on "
+        f"{calibration['n']} documents ({calibration['data']}): log-loss {calibration['nll_before']:.4f} -> "
+        f"{calibration['nll_after']:.4f}."
+    )
+    fail_safe = meta.get("fail_safe")
+    if not fail_safe:
+        lines += ["", "No fail-safe threshold: the classes are not all tiers."]
+        return lines
+    goal, cv, threshold = fail_safe["goal"], fail_safe["cv"], fail_safe["threshold"]
+    lines += [
+        "",
+        f"Goal: `{goal['tier']}` recall >= {goal['min_recall']} ({calibration['data']}), with as few escalations "
+        "as that allows.",
+        "",
+        (
+            f"Threshold: a document goes to `{goal['tier']}` when its probability of `{goal['tier']}` or a stricter "
+            f"tier is at least {threshold:.4f}, whatever its most probable tier."
+            if threshold is not None
+            else "Threshold: none needed (the most probable tier alone met the goal)."
+        ),
+        "",
+        "| on the calibration data | before the fail-safe | after |",
+        "| --- | --- | --- |",
+        f"| {goal['tier']} recall | {cv['recall_before']} | {cv['recall_after']} |",
+        f"| macro-F1 | {cv['macro_f1_before']} | {cv['macro_f1_after']} |",
+        f"| documents escalated | - | {cv['escalated']} of {cv['n']} |",
+        "",
+        "A tiers file that sets `min_confidence` overrides this threshold for every router.",
+    ]
+    return lines
 
 
 def record_evaluation(model_dir: str | os.PathLike[str], name: str, metrics: dict[str, Any]) -> None:

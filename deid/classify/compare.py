@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -13,7 +14,7 @@ from typing import Any
 from deid.classify.data import LabelledTexts, stratified_subsample
 from deid.classify.evaluate import evaluate_classifier
 from deid.classify.registry import create_classifier, get_method
-from deid.classify.train import MLM_METHODS, select_training_set
+from deid.classify.train import MLM_METHODS, calibrate_after_fit, select_training_set
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,18 @@ COMPARE_DEFAULTS: dict[str, dict[str, Any]] = {
     "mlm-supervised": {"epochs": 1, "min_steps": 20, "max_steps": 125},
     "mlm-setfit": {"num_iterations": 20, "max_steps": 80},
 }
+
+#: Every method, cheapest first (the default of ``deid classify compare --methods``).
+ALL_METHODS = (
+    "tfidf",
+    "zero-shot",
+    "frozen",
+    "pii-aware",
+    "setfit",
+    "supervised",
+    "mlm-setfit",
+    "mlm-supervised",
+)
 
 
 def parse_shots(spec: str) -> list[int | None]:
@@ -62,6 +75,8 @@ def compare_methods(
     mlm_params: dict[str, Any] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     base: str | None = None,
+    tier_names: Sequence[str] | None = None,
+    calibration: str = "auto",
 ) -> list[dict[str, Any]]:
     """Train every method at every label budget on the same samples and score them on ``test``.
 
@@ -82,11 +97,17 @@ def compare_methods(
         mlm_params: keyword arguments for :func:`deid.mlm.adapt.adapt_encoder`.
         params: per-method parameter overrides (merged over ``COMPARE_DEFAULTS``).
         base: base encoder for all methods (``None``: the pinned one).
+        tier_names: the tiers, least strict first; when every label is a tier, rows also give the
+            scores after each method's calibrated fail-safe.
+        calibration: ``auto``, ``cv`` or ``none`` (see :func:`deid.classify.train.calibrate_after_fit`).
 
     Returns:
-        One row per (method, shots): method, shots, n_train, macro_f1, accuracy, train_seconds,
-        adapt_seconds, predict_seconds, metrics (full evaluation).
+        One row per (method, shots): method, shots, n_train, macro_f1, accuracy, train_seconds
+        (fit + calibration), calibrate_seconds, adapt_seconds, predict_seconds, routed_macro_f1 and
+        goal_recall (after the fail-safe, tiers only), metrics (full evaluation).
     """
+    from deid.classify._embed import shared_frozen_embeddings
+
     for method in methods:
         get_method(method)
     if max_test is not None and len(test) > max_test:
@@ -95,7 +116,10 @@ def compare_methods(
     adapted: Path | None = None
     adapt_seconds = None
     tmp_root = Path(tempfile.mkdtemp(prefix="deid-compare-"))
-    try:
+    routed_scores = tier_names is not None and set(train.labels) | set(test.labels) <= set(tier_names)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(shared_frozen_embeddings())
+        stack.callback(shutil.rmtree, tmp_root, True)
         if any(m in MLM_METHODS for m in methods):
             from deid.mlm.adapt import adapt_encoder
 
@@ -127,7 +151,18 @@ def compare_methods(
                 model = create_classifier(method, **method_params)
                 logger.info("compare: %s, shots=%s, %d examples", method, budget or "all", len(sample))
                 model.fit(sample.texts, sample.labels)
-                metrics = evaluate_classifier(model, test.texts, test.labels)
+                calibrate_after_fit(
+                    model,
+                    sample,
+                    calibration=calibration,
+                    tier_names=tier_names if routed_scores else [],
+                )
+                calibrate_seconds = (model.calibration_ or {}).get("seconds", 0.0)
+                metrics = evaluate_classifier(
+                    model, test.texts, test.labels, tier_names=tier_names if routed_scores else None
+                )
+                routed = metrics.get("routed")
+                goal = (model.fail_safe_ or {}).get("goal", {}).get("tier")
                 rows.append(
                     {
                         "method": method,
@@ -135,9 +170,15 @@ def compare_methods(
                         "n_train": len(sample),
                         "macro_f1": metrics["macro_f1"],
                         "accuracy": metrics["accuracy"],
-                        "train_seconds": model.train_seconds_,
+                        "train_seconds": round(model.train_seconds_ + calibrate_seconds, 2),
+                        "calibrate_seconds": calibrate_seconds,
                         "adapt_seconds": adapt_seconds if method in MLM_METHODS else None,
                         "predict_seconds": metrics["predict_seconds"],
+                        "routed_macro_f1": routed["macro_f1"] if routed else None,
+                        "goal_recall": (
+                            routed["per_class"].get(goal, {}).get("recall") if routed and goal else None
+                        ),
+                        "escalated": routed["escalated"] if routed else None,
                         "metrics": metrics,
                     }
                 )
@@ -145,19 +186,27 @@ def compare_methods(
                     "compare: %s shots=%s macro-F1 %.4f", method, budget or "all", metrics["macro_f1"]
                 )
                 del model
-    finally:
-        shutil.rmtree(tmp_root, ignore_errors=True)
     return rows
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The comparison as a fixed-width text table."""
+    """The comparison as a fixed-width text table (routed columns only when the labels are tiers)."""
+    routed = any(r.get("routed_macro_f1") is not None for r in rows)
     header = f"{'method':<15} {'shots':>5} {'n_train':>7} {'macro-F1':>8} {'accuracy':>8} {'train_s':>8} {'adapt_s':>8}"
+    if routed:
+        header += f" {'routed-F1':>9} {'goal-rec':>8} {'escalated':>9}"
     lines = [header, "-" * len(header)]
     for r in rows:
         adapt = "" if r["adapt_seconds"] is None else f"{r['adapt_seconds']:.0f}"
-        lines.append(
+        line = (
             f"{r['method']:<15} {r['shots']!s:>5} {r['n_train']:>7} {r['macro_f1']:>8.4f} {r['accuracy']:>8.4f} "
             f"{r['train_seconds']:>8.1f} {adapt:>8}"
         )
+        if routed:
+            f1, recall = r.get("routed_macro_f1"), r.get("goal_recall")
+            line += (
+                f" {'' if f1 is None else f'{f1:.4f}':>9} {'' if recall is None else f'{recall:.4f}':>8}"
+                f" {'' if r.get('escalated') is None else r['escalated']:>9}"
+            )
+        lines.append(line)
     return "\n".join(lines)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deid.classify.calibration import FailSafeGoal
 from deid.errors import ConfigError
 
 
@@ -27,6 +28,16 @@ class ClassifierTrainConfig(BaseModel):
     max_train: int | None = Field(default=None, ge=2)
     seed: int | None = None
     description: str | None = None
+    label_map: dict[str, str] = Field(
+        default_factory=dict, description="the team's label -> class to train as (e.g. sensitive: restricted)"
+    )
+    calibration: Literal["auto", "cv", "none"] = Field(
+        "auto", description="cross-validated calibration: auto (where cheap), cv (always) or none"
+    )
+    fail_safe: FailSafeGoal = Field(
+        default_factory=FailSafeGoal, description="goal the escalation threshold is chosen for"
+    )
+    tiers: str | None = Field(None, description="tiers YAML (default: configs/tiers.yaml)")
 
 
 def load_train_config(path: str | os.PathLike[str]) -> ClassifierTrainConfig:

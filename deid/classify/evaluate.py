@@ -65,27 +65,67 @@ def classification_metrics(
 
 
 def evaluate_classifier(
-    model: DocumentClassifier, texts: Sequence[str], labels: Sequence[object]
+    model: DocumentClassifier,
+    texts: Sequence[str],
+    labels: Sequence[object],
+    *,
+    tier_names: Sequence[str] | None = None,
+    fail_safe: dict[str, Any] | None = None,
+    min_confidence: float | None = None,
 ) -> dict[str, Any]:
     """Predict ``texts`` and score against ``labels``.
 
-    Metrics cover the labels that occur in the gold labels or the predictions (as scikit-learn's
-    macro average does), ordered as ``model.classes_`` followed by any gold label the model does not
-    know (those documents count as errors). Adds ``predict_seconds``.
+    Gold labels go through the model's label map first (a team's own labels). Metrics cover the
+    labels that occur in the gold labels or the predictions (as scikit-learn's macro average does),
+    ordered as ``model.classes_`` followed by any gold label the model does not know (those
+    documents count as errors). Adds ``predict_seconds``.
+
+    When ``tier_names`` is given and every class is a tier, adds ``routed``: the same metrics after
+    the fail-safe (the model's own, or ``fail_safe`` / ``min_confidence`` if given, as
+    :meth:`deid.classify.tiers.TierTaxonomy.route` applies them), the rule, and the escalations.
     """
+    gold = [model.map_label(str(y)) for y in labels]
     started = time.perf_counter()
-    predicted = model.predict(texts)
+    proba = model.predict_proba(texts)
     seconds = time.perf_counter() - started
-    seen = {str(y) for y in labels} | {str(y) for y in predicted}
+    predicted = [str(c) for c in model.classes_[np.argmax(proba, axis=1)]] if len(proba) else []
+    seen = set(gold) | set(predicted)
     known = [str(c) for c in model.classes_ if str(c) in seen]
     extra = sorted(seen - set(known))
-    metrics = classification_metrics(labels, predicted, labels=known + extra)
+    metrics = classification_metrics(gold, predicted, labels=known + extra)
     metrics["predict_seconds"] = round(seconds, 2)
+    classes = [str(c) for c in model.classes_]
+    if tier_names is not None and set(classes) <= set(tier_names) and len(proba):
+        from deid.classify.tiers import Tier, TierTaxonomy
+
+        taxonomy = TierTaxonomy(
+            tiers=[Tier(name=n, definition=n) for n in tier_names], min_confidence=min_confidence
+        )
+        routing = taxonomy.route(proba, classes, fail_safe if fail_safe is not None else model.fail_safe_)
+        routed = classification_metrics(gold, routing.tiers, labels=known + extra)
+        routed["rule"] = routing.rule
+        routed["escalations"] = routing.escalations()
+        routed["escalated"] = sum(routed["escalations"].values())
+        metrics["routed"] = routed
     return metrics
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:
-    """A plain-text report: headline numbers, per-class table, confusion matrix."""
+    """A plain-text report: headline numbers, per-class table, confusion matrix (and after the fail-safe)."""
+    text = _format_block(metrics)
+    routed = metrics.get("routed")
+    if routed:
+        moves = ", ".join(f"{k.replace('->', ' -> ')}: {v}" for k, v in routed["escalations"].items())
+        text += (
+            f"\n\nafter the fail-safe ({routed['rule']}): {routed['escalated']} documents escalated"
+            + (f" ({moves})" if moves else "")
+            + "\n"
+            + _format_block(routed)
+        )
+    return text
+
+
+def _format_block(metrics: dict[str, Any]) -> str:
     lines = [
         f"documents: {metrics['n']}  accuracy: {metrics['accuracy']:.4f}  macro-F1: {metrics['macro_f1']:.4f}",
         "",

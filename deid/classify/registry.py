@@ -17,7 +17,12 @@ if TYPE_CHECKING:
     from deid.classify.base import DocumentClassifier
 
 _METHODS: dict[str, type[DocumentClassifier]] = {}
-_BUILTIN_MODULES = ("deid.classify.supervised", "deid.classify.setfit_method", "deid.classify.mlm_methods")
+_BUILTIN_MODULES = (
+    "deid.classify.supervised",
+    "deid.classify.setfit_method",
+    "deid.classify.mlm_methods",
+    "deid.classify.feature_methods",
+)
 
 C = TypeVar("C", bound="type[DocumentClassifier]")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from deid._quiet import quiet_libraries
 from deid.classify._weights import (
     check_base,
     choose_store,
@@ -112,13 +113,14 @@ class SupervisedClassifier(DocumentClassifier):
         try:
             set_seed(self.seed)
             n_classes = len(self.classes_)
-            self.tokenizer_ = AutoTokenizer.from_pretrained(encoder)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                encoder,
-                num_labels=n_classes,
-                id2label=dict(enumerate(str(c) for c in self.classes_)),
-                label2id={str(c): i for i, c in enumerate(self.classes_)},
-            )
+            with quiet_libraries():
+                self.tokenizer_ = AutoTokenizer.from_pretrained(encoder)
+                model = AutoModelForSequenceClassification.from_pretrained(
+                    encoder,
+                    num_labels=n_classes,
+                    id2label=dict(enumerate(str(c) for c in self.classes_)),
+                    label2id={str(c): i for i, c in enumerate(self.classes_)},
+                )
         finally:
             self._release_encoder(encoder)
         self._delta_base = choose_store(self.store, delta_base)
@@ -169,7 +171,7 @@ class SupervisedClassifier(DocumentClassifier):
         self.model_ = model
         self.steps_ = total
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def _predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Softmax over the head's logits, batched, columns in ``classes_`` order."""
         self._check_fitted()
         import torch
@@ -209,16 +211,17 @@ class SupervisedClassifier(DocumentClassifier):
         ensure_offline()
         from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-        config = AutoConfig.from_pretrained(path)
-        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
-        if info["format"] == "delta":
-            base_path = check_base(info)
-            model = AutoModelForSequenceClassification.from_pretrained(base_path, config=config)
-            self._reference = snapshot(model)
-            self._delta_base = info["base"]
-        else:
-            model = AutoModelForSequenceClassification.from_config(config)
-            self._reference = None
+        with quiet_libraries():
+            config = AutoConfig.from_pretrained(path)
+            self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+            if info["format"] == "delta":
+                base_path = check_base(info)
+                model = AutoModelForSequenceClassification.from_pretrained(base_path, config=config)
+                self._reference = snapshot(model)
+                self._delta_base = info["base"]
+            else:
+                model = AutoModelForSequenceClassification.from_config(config)
+                self._reference = None
         load_module_weights(model, path, info)
         model.eval()
         self.model_ = model

@@ -41,6 +41,7 @@ COMMANDS: dict[str, str | dict[str, str]] = {
         "train": "deid.cli.classify_train:train",
         "evaluate": "deid.cli.classify_evaluate:evaluate",
         "compare": "deid.cli.classify_compare:compare",
+        "calibrate": "deid.cli.classify_calibrate:calibrate",
     },
 }
 
@@ -67,6 +68,7 @@ SHORT_HELP: dict[str, str] = {
     "classify train": "Train a sensitivity classifier (supervised, setfit, mlm-*).",
     "classify evaluate": "Evaluate a sensitivity classifier on labelled documents.",
     "classify compare": "Train and evaluate several methods on one split; print a table.",
+    "classify calibrate": "Calibrate a saved classifier on held-out labels and set its fail-safe threshold.",
 }
 
 

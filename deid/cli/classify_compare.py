@@ -41,13 +41,38 @@ from deid.cli._common import domain_errors
     help="Comma-separated labels to keep (others are dropped), e.g. 4 of the 20 newsgroups.",
 )
 @click.option(
+    "--label-map",
+    default=None,
+    metavar="LABEL=CLASS,...",
+    help="Rename labels after --labels selects them (e.g. sci.med=restricted), as `classify train` does.",
+)
+@click.option(
     "--shots",
     "shots_spec",
     default="8,16,all",
     show_default=True,
     help="Examples per class; 'all' = every label up to --max-train.",
 )
-@click.option("--methods", default="supervised,setfit,mlm-supervised,mlm-setfit", show_default=True)
+@click.option(
+    "--methods",
+    default="tfidf,zero-shot,frozen,pii-aware,setfit,supervised,mlm-setfit,mlm-supervised",
+    show_default=True,
+    help="Comma-separated methods (registered names).",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(["auto", "cv", "none"]),
+    default="auto",
+    show_default=True,
+    help="Cross-validated calibration after each fit (its time counts as training time).",
+)
+@click.option(
+    "--tiers",
+    "tiers_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Tiers YAML; when every label is a tier, rows add scores after the fail-safe.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--max-train",
@@ -124,8 +149,11 @@ def compare(
     text_column: str,
     label_column: str,
     keep_labels: str | None,
+    label_map: str | None,
     shots_spec: str,
     methods: str,
+    calibration: str,
+    tiers_path: Path | None,
     seed: int,
     max_train: int,
     max_test: int,
@@ -142,15 +170,20 @@ def compare(
 ) -> None:
     """Train each method at each label budget on the same samples, evaluate on one test set, print a table.
 
-    Columns: method, shots, training examples, macro-F1, accuracy, training seconds, and for mlm-*
-    the seconds of the (shared, once per run) MLM adaptation.
+    Columns: method, shots, training examples, macro-F1, accuracy, training seconds (fit plus
+    calibration), and for mlm-* the seconds of the (shared, once per run) MLM adaptation. When every
+    label is a tier, also macro-F1 and the goal tier's recall after each method's calibrated
+    fail-safe, and the number of test documents it escalated.
     """
     from deid._offline import ensure_offline
 
     ensure_offline()
-    from deid.classify.compare import compare_methods, format_table, parse_shots
+    from deid._quiet import quiet_libraries
+    from deid.classify.compare import compare_methods as run_compare
+    from deid.classify.compare import format_table, parse_shots
     from deid.classify.data import read_labelled, read_texts, stratified_split
     from deid.classify.registry import get_method
+    from deid.classify.tiers import load_tiers
     from deid.errors import ConfigError
 
     set_threads(threads)
@@ -184,26 +217,36 @@ def compare(
             raise ConfigError(f"--labels: not in the data: {', '.join(sorted(missing))}")
         data = data.subset([i for i, y in enumerate(data.labels) if y in wanted])
         test = test.subset([i for i, y in enumerate(test.labels) if y in wanted])
+    if label_map:
+        from deid.classify.train import apply_label_map, parse_label_map
+
+        mapping = parse_label_map(label_map)
+        data = apply_label_map(data, mapping)
+        test = apply_label_map(test, {k: v for k, v in mapping.items() if k in set(test.labels)})
     unlabelled = read_texts(unlabelled_path, text_column) if unlabelled_path else None
-    rows = compare_methods(
-        data,
-        test,
-        methods=method_list,
-        shots=shots,
-        seed=seed,
-        max_train=max_train,
-        max_test=max_test,
-        unlabelled=unlabelled,
-        max_unlabelled=max_unlabelled,
-        mlm_params={
-            "max_steps": mlm_max_steps,
-            "head_warmup_steps": mlm_head_warmup_steps,
-            "lr": mlm_lr,
-            **({"max_length": max_length} if max_length else {}),
-        },
-        params=params,
-        base=base,
-    )
+    tier_names = load_tiers(tiers_path).names
+    with quiet_libraries():
+        rows = run_compare(
+            data,
+            test,
+            methods=method_list,
+            shots=shots,
+            seed=seed,
+            max_train=max_train,
+            max_test=max_test,
+            unlabelled=unlabelled,
+            max_unlabelled=max_unlabelled,
+            mlm_params={
+                "max_steps": mlm_max_steps,
+                "head_warmup_steps": mlm_head_warmup_steps,
+                "lr": mlm_lr,
+                **({"max_length": max_length} if max_length else {}),
+            },
+            params=params,
+            base=base,
+            tier_names=tier_names,
+            calibration=calibration,
+        )
     click.echo(f"train pool: {len(data)} documents, test: {min(len(test), max_test)} documents, seed {seed}")
     click.echo(format_table(rows))
     if out_path is not None:

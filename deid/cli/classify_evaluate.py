@@ -29,6 +29,13 @@ from deid.cli._common import domain_errors
     help="Also store the metrics in the model's metrics.json under NAME and refresh its model card.",
 )
 @click.option("--about", default=None, help="What DATA_PATH is, for the model card (default: its file name).")
+@click.option(
+    "--tiers",
+    "tiers_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Tiers YAML for the after-fail-safe scores (default: configs/tiers.yaml).",
+)
 @threads_option
 @domain_errors
 def evaluate(
@@ -39,20 +46,32 @@ def evaluate(
     out_path: Path | None,
     record: str | None,
     about: str | None,
+    tiers_path: Path | None,
     threads: int | None,
 ) -> None:
-    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of MODEL_DIR on DATA_PATH."""
+    """Accuracy, macro-F1, per-class precision/recall and the confusion matrix of MODEL_DIR on DATA_PATH.
+
+    Gold labels go through the model's label map. When the classes are tiers, the same scores are
+    also given after the fail-safe that `deid route` applies (the router's calibrated threshold, or
+    the tiers file's min_confidence), with the number of escalated documents.
+    """
     from deid._offline import ensure_offline
 
     ensure_offline()
+    from deid._quiet import quiet_libraries
     from deid.classify.data import read_labelled
     from deid.classify.evaluate import evaluate_classifier, format_metrics
     from deid.classify.registry import load_classifier
+    from deid.classify.tiers import load_tiers
 
     set_threads(threads)
+    taxonomy = load_tiers(tiers_path)
     data = read_labelled(data_path, text_column, label_column)
-    model = load_classifier(model_dir)
-    metrics = evaluate_classifier(model, data.texts, data.labels)
+    with quiet_libraries():
+        model = load_classifier(model_dir)
+        metrics = evaluate_classifier(
+            model, data.texts, data.labels, tier_names=taxonomy.names, min_confidence=taxonomy.min_confidence
+        )
     metrics["model"] = str(model_dir)
     metrics["method"] = model.method
     metrics["data"] = str(data_path)

@@ -18,7 +18,8 @@ from deid.cli._common import domain_errors
 @click.option(
     "--method",
     default=None,
-    help="supervised | setfit | mlm-supervised | mlm-setfit (mlm-*: adapt the encoder on unlabelled text first).",
+    help="supervised | setfit | mlm-supervised | mlm-setfit | frozen | tfidf | zero-shot | pii-aware "
+    "(mlm-*: adapt the encoder on unlabelled text first).",
 )
 @click.option(
     "--config",
@@ -78,6 +79,39 @@ from deid.cli._common import domain_errors
 @click.option(
     "--param", "extra", multiple=True, metavar="KEY=VALUE", help="Any other method parameter (repeatable)."
 )
+@click.option(
+    "--label-map",
+    default=None,
+    metavar="LABEL=CLASS,...",
+    help="Train your labels as these classes (e.g. sensitive=restricted,business=internal); stored in "
+    "the model directory, so your labels route without renaming data. Config key: label_map.",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(["auto", "cv", "none"]),
+    default=None,
+    help="Calibrate probabilities by cross-validation on the training labels: auto (where cheap: all "
+    "but supervised/mlm-supervised), cv (always), none [default: auto].",
+)
+@click.option(
+    "--fail-safe-tier",
+    default=None,
+    help="Tier whose recall the fail-safe threshold protects [default: restricted].",
+)
+@click.option(
+    "--fail-safe-recall",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=None,
+    help="Minimum cross-validated recall of that tier; the threshold escalates as few documents as "
+    "that allows [default: 0.9].",
+)
+@click.option(
+    "--tiers",
+    "tiers_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Tiers YAML (default: configs/tiers.yaml).",
+)
 @click.option("--description", default=None, help="What the training data is, for the model card.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
 @threads_option
@@ -102,19 +136,32 @@ def train(
     batch_size: int | None,
     max_length: int | None,
     extra: tuple[str, ...],
+    label_map: str | None,
+    calibration: str | None,
+    fail_safe_tier: str | None,
+    fail_safe_recall: float | None,
+    tiers_path: Path | None,
     description: str | None,
     overwrite: bool,
     threads: int | None,
 ) -> None:
-    """Train a sensitivity classifier and write its model directory (weights, model card, metrics.json)."""
+    """Train a sensitivity classifier and write its model directory (weights, model card, metrics.json).
+
+    Methods: supervised, setfit, mlm-supervised, mlm-setfit, frozen, tfidf, zero-shot, pii-aware.
+    After training, probabilities are calibrated by cross-validation on the training labels and,
+    when the classes are tiers, the fail-safe threshold is chosen for the goal (default: restricted
+    recall >= 0.9 with as few escalations as that allows); both are stored with the model.
+    """
     from deid._offline import ensure_offline
 
     ensure_offline()
+    from deid._quiet import quiet_libraries
+    from deid.classify.calibration import FailSafeGoal
     from deid.classify.config import ClassifierTrainConfig, load_train_config
     from deid.classify.data import read_labelled, read_texts
     from deid.classify.evaluate import format_metrics
     from deid.classify.registry import get_method
-    from deid.classify.train import train_classifier
+    from deid.classify.train import parse_label_map, train_classifier
     from deid.errors import ConfigError
 
     set_threads(threads)
@@ -143,6 +190,12 @@ def train(
     ):
         if value is not None:
             params[name] = int(value) if name == "epochs" and method.endswith("setfit") else value
+    labels_mapped = {**config.label_map, **parse_label_map(label_map)}
+    goal = FailSafeGoal(
+        tier=fail_safe_tier or config.fail_safe.tier,
+        min_recall=fail_safe_recall if fail_safe_recall is not None else config.fail_safe.min_recall,
+    )
+    tiers_file = str(tiers_path) if tiers_path is not None else config.tiers
     data = read_labelled(data_path, text_column, label_column)
     unlabelled = (
         read_texts(unlabelled_path, unlabelled_text_column or text_column) if unlabelled_path else None
@@ -152,24 +205,51 @@ def train(
         description = f"`{data_path.name}` (text column `{text_column}`, labels `{label_column}`)" + (
             f", {shots} examples per class (seed {seed})" if shots else ""
         )
-    model, metrics = train_classifier(
-        method,
-        data,
-        out_dir,
-        params=params,
-        shots=shots,
-        max_train=max_train,
-        seed=seed,
-        unlabelled=unlabelled,
-        dev=dev,
-        dev_name=dev_path.name if dev_path else None,
-        description=description,
-        overwrite=overwrite,
-    )
+    with quiet_libraries():
+        model, metrics = train_classifier(
+            method,
+            data,
+            out_dir,
+            params=params,
+            shots=shots,
+            max_train=max_train,
+            seed=seed,
+            unlabelled=unlabelled,
+            dev=dev,
+            dev_name=dev_path.name if dev_path else None,
+            description=description,
+            overwrite=overwrite,
+            label_map=labels_mapped or None,
+            calibration=calibration or config.calibration,
+            goal=goal,
+            tiers_path=tiers_file,
+        )
     facts = metrics["train"]
     click.echo(
         f"trained {method} on {facts['n_examples']} documents ({', '.join(map(str, model.classes_))}) "
         f"in {facts['train_seconds']:.1f}s -> {out_dir}"
     )
+    click.echo(describe_calibration(model.calibration_, model.fail_safe_))
     if "dev" in metrics:
         click.echo(format_metrics(metrics["dev"]))
+
+
+def describe_calibration(calibration: dict[str, object] | None, fail_safe: dict[str, object] | None) -> str:
+    """One or two lines on the calibration and the fail-safe threshold (for the console)."""
+    if calibration is None:
+        return "not calibrated: routing falls back to min_confidence 0.6 (see `deid classify calibrate`)"
+    line = (
+        f"calibrated ({calibration['data']}, {calibration['seconds']}s): temperature {calibration['temperature']:.3f}, "
+        f"log-loss {calibration['nll_before']:.3f} -> {calibration['nll_after']:.3f}"
+    )
+    if not fail_safe:
+        return line + "\nno fail-safe threshold (the classes are not all tiers)"
+    goal, cv = fail_safe["goal"], fail_safe["cv"]
+    assert isinstance(goal, dict) and isinstance(cv, dict)
+    threshold = fail_safe["threshold"]
+    rule = "no escalation needed" if threshold is None else f"threshold {threshold:.4f}"
+    return line + (
+        f"\nfail-safe for {goal['tier']} recall >= {goal['min_recall']}: {rule}; in cross-validation "
+        f"recall {cv['recall_before']} -> {cv['recall_after']}, {cv['escalated']} of {cv['n']} escalated, "
+        f"macro-F1 {cv['macro_f1_before']} -> {cv['macro_f1_after']}"
+    )

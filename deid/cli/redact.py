@@ -49,6 +49,10 @@ def redact(inputs: tuple[str, ...], output: str, write_audit: bool, **options: A
         f"{report.rows_out} rows written to {output} ({report.rows_rejected} rejected, {found} entities transformed, "
         f"{report.rows_per_s:.1f} rows/s)"
     )
+    if report.fail_safe is not None:
+        from deid.cli.route import format_escalations
+
+        click.echo(format_escalations(report.escalations, report.fail_safe))
     if write_audit:
         from deid.report import write_report
 

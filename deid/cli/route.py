@@ -26,9 +26,23 @@ from deid.cli._job_options import FORMATS, input_options, io_arguments, run_from
 def route(inputs: tuple[str, ...], output: str, **options: Any) -> None:
     """Add a sensitivity tier (and its probability) to every row of INPUT and partition OUTPUT by tier.
 
-    The text columns are joined to form each document. Below the taxonomy's min_confidence a
-    document goes to the next stricter tier, never a laxer one. Texts are not changed.
+    The text columns are joined to form each document. The fail-safe moves an uncertain document to
+    a stricter tier, never a laxer one: the router's calibrated threshold (chosen for a goal such as
+    restricted recall >= 0.9 when it was trained), or the tiers file's min_confidence if set. The
+    summary says how many documents were escalated, from which tier to which. Texts are not changed.
     """
     report = run_from_options("route", inputs, output, **options)
     tiers = ", ".join(f"{tier}: {n}" for tier, n in report.tiers.items())
     click.echo(f"{report.rows_out} rows routed to {output} ({tiers}; {report.rows_rejected} rejected)")
+    click.echo(format_escalations(report.escalations, report.fail_safe))
+
+
+def format_escalations(escalations: dict[str, int], rule: str | None) -> str:
+    """One line: how many documents the fail-safe escalated, from which tier to which, and its rule."""
+    total = sum(escalations.values())
+    moves = ", ".join(f"{move.replace('->', ' -> ')}: {n}" for move, n in sorted(escalations.items()))
+    return (
+        f"fail-safe escalated {total} rows"
+        + (f" ({moves})" if moves else "")
+        + (f"; rule: {rule}" if rule else "")
+    )

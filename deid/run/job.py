@@ -37,6 +37,7 @@ from deid.io.readers import ReadOptions
 from deid.io.shard import Reject, Shard
 from deid.io.writers import commit_file, sha256_file, temp_name, write_json_atomic, write_lines_atomic
 from deid.run.local import default_workers, run_local
+from deid.run.lock import LOCK_NAME, OutputLock
 from deid.run.manifest import MANIFEST_NAME, Manifest, base_header, model_fingerprint, model_ids
 from deid.run.planning import plan_shard_size
 from deid.run.progress import Progress
@@ -81,7 +82,8 @@ class JobSpec:
         output_format: for redact; ``None`` keeps the input format.
         workers: processes; ``None`` uses every core.
         resume: continue an interrupted run in ``output``.
-        overwrite: replace an existing output.
+        overwrite: replace an existing output (only while holding its lock).
+        break_lock: break the lock of a run on another host that is known to be dead.
         delimiter: CSV delimiter.
         show_progress: progress bar on a terminal / log lines otherwise.
         router: a sensitivity classifier directory: adds the tier column, applies the tier's
@@ -100,6 +102,7 @@ class JobSpec:
     workers: int | None = None
     resume: bool = False
     overwrite: bool = False
+    break_lock: bool = False
     delimiter: str = ","
     show_progress: bool = True
     router: Path | None = None
@@ -120,6 +123,8 @@ class RunReport:
     null_cells: dict[str, int] = field(default_factory=dict)
     score_histogram: dict[str, list[int]] = field(default_factory=dict)
     tiers: dict[str, int] = field(default_factory=dict)
+    escalations: dict[str, int] = field(default_factory=dict)
+    fail_safe: str | None = None
     entities_by_tier: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     chars: int = 0
     shards_total: int = 0
@@ -148,13 +153,25 @@ def _input_arguments(spec: JobSpec) -> list[str]:
     return [str(item) for item in spec.input]
 
 
-def _check_output(spec: JobSpec, final: Path, work: Path, input_paths: list[Path]) -> None:
+def _lock_output(spec: JobSpec, final: Path) -> OutputLock:
+    """Take OUTPUT's lock (``OUTPUT/_deid.lock``; beside the file for ``detect``), or stop naming its holder."""
+    from deid.io.fs import resolve
+
+    if spec.mode == "detect":
+        location = resolve(final.with_name(final.name + ".deid-lock"))
+    else:
+        location = resolve(final).join(LOCK_NAME)
+    lock = OutputLock(location, str(final), break_lock=spec.break_lock)
+    lock.acquire()
+    return lock
+
+
+def _check_output(spec: JobSpec, final: Path, work: Path, input_paths: list[Path], existed: bool) -> None:
     for path in input_paths:
         resolved = path.resolve()
         if resolved in (final.resolve(), work.resolve()) or resolved.is_relative_to(work.resolve()):
             raise OutputError(f"{final}: the output must not be the input or contain it")
-    exists = final.exists() or (work != final and work.exists())
-    if not exists:
+    if not existed:
         return
     if spec.resume:
         return
@@ -165,9 +182,16 @@ def _check_output(spec: JobSpec, final: Path, work: Path, input_paths: list[Path
     if spec.mode != "detect":
         if final.is_file():
             raise OutputError(f"{final}: is a file; the output of 'redact' is a directory")
-        if any(final.iterdir()) and not (final / MANIFEST_NAME).exists():
+        if any(p.name != LOCK_NAME for p in final.iterdir()) and not (final / MANIFEST_NAME).exists():
             raise OutputError(f"{final}: not empty and not a deid output: refusing to delete it")
-        shutil.rmtree(final)
+        # Everything but the lock this run holds, so that no other run can start on it meanwhile.
+        for path in final.iterdir():
+            if path.name == LOCK_NAME:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     else:
         if final.is_dir():
             raise OutputError(f"{final}: is a directory; the output of 'detect' is a file")
@@ -243,7 +267,7 @@ Backend = Callable[[Iterable[Shard], ShardTask, int, Callable[[ShardResult], Non
 
 
 def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
-    """Run a redact, detect or route job.
+    """Run a redact, detect or route job, holding OUTPUT's lock while it runs (see :mod:`deid.run.lock`).
 
     Args:
         spec: what to run.
@@ -254,9 +278,19 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
     Raises:
         InputError: the input cannot be read as asked.
         OutputError: the output exists, cannot be written, or cannot be resumed.
+        OutputLocked: another run holds the output.
         KeyError_: the policy needs a key and none is set.
         JobInterrupted: SIGINT/SIGTERM (the run can be resumed).
     """
+    locks: list[OutputLock] = []
+    try:
+        return _run_job(spec, backend, locks)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) -> RunReport:
     started = time.perf_counter()
     config = spec.config
     spec = with_config_text_columns(spec)
@@ -301,7 +335,10 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
             raise InputError(
                 arguments[0], f"the input already has a column '{config.routing.column}' (set routing.column)"
             )
-    _check_output(spec, final, work, [f.location.local_path() for f in reader.files if f.location.is_local])
+    existed = final.exists() or (work != final and work.exists())
+    locks.append(_lock_output(spec, final))
+    inputs_here = [f.location.local_path() for f in reader.files if f.location.is_local]
+    _check_output(spec, final, work, inputs_here, existed)
     if spec.mode == "detect" and spec.resume and final.exists() and not work.exists():
         raise OutputError(
             f"{final}: this detection run is already complete (use --overwrite to run it again)"
@@ -367,6 +404,10 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
         input_sha256=header["input"]["sha256"],
         models=header["models"],
     )
+    if tiers is not None and spec.router is not None:
+        from deid.classify.tiers import fail_safe_rule
+
+        report.fail_safe = fail_safe_rule(spec.router, tiers)
     rejects_dir = work / "_rejects"
     total_rows = getattr(reader, "num_rows", None)
     progress = Progress(total_rows, enabled=spec.show_progress)
@@ -456,6 +497,8 @@ def _finish(
             report.null_cells[column] = report.null_cells.get(column, 0) + n
         for tier, n in entry["tiers"].items():
             report.tiers[tier] = report.tiers.get(tier, 0) + n
+        for move, n in entry.get("escalations", {}).items():
+            report.escalations[move] = report.escalations.get(move, 0) + n
         for tier, columns in entry["entities_by_tier"].items():
             for column, counts in columns.items():
                 target = report.entities_by_tier.setdefault(tier, {}).setdefault(column, {})

@@ -29,7 +29,14 @@ def _run(args: list[str]) -> str:
 
 
 @pytest.mark.parametrize(
-    "command", [["classify", "train"], ["classify", "evaluate"], ["classify", "compare"], ["mlm", "adapt"]]
+    "command",
+    [
+        ["classify", "train"],
+        ["classify", "evaluate"],
+        ["classify", "compare"],
+        ["classify", "calibrate"],
+        ["mlm", "adapt"],
+    ],
 )
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     output = _run([*command, "--help"])
@@ -196,3 +203,91 @@ def test_when_config_has_an_unknown_key_then_config_error_names_it(
     )
     assert result.exit_code == 1
     assert "epochz" in result.output and "train.yaml" in result.output
+
+
+@pytest.fixture(scope="module")
+def team_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A team's own labels (business / personal / sensitive), 6 documents each."""
+    rows = []
+    for i in range(6):
+        rows += [
+            {"body": f"Quarterly sales review {i}: pipeline, pricing and targets.", "kind": "business"},
+            {"body": f"Hi mum, dinner on Sunday {i}? I will bring the cake.", "kind": "personal"},
+            {
+                "body": f"Privileged legal advice {i} on the disciplinary hearing, SSN 536-22-87{i:02d}.",
+                "kind": "sensitive",
+            },
+        ]
+    path = tmp_path_factory.mktemp("team") / "team.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_when_training_with_a_label_map_then_evaluate_reports_scores_after_the_fail_safe(
+    team_csv: Path, tiny_encoder: Path, tmp_path: Path
+) -> None:
+    model_dir = tmp_path / "router"
+    output = _run(
+        ["classify", "train", "--method", "frozen", "--data", str(team_csv), "--text-column", "body",
+         "--label-column", "kind", "--out", str(model_dir), "--base", str(tiny_encoder),
+         "--label-map", "business=internal,personal=confidential,sensitive=restricted"]
+    )  # fmt: skip
+    assert "(confidential, internal, restricted)" in output
+    assert "fail-safe for restricted recall >= 0.9" in output
+    meta = json.loads((model_dir / "deid_classifier.json").read_text())
+    assert meta["label_map"]["sensitive"] == "restricted"
+    out_json = tmp_path / "eval.json"
+    output = _run(
+        ["classify", "evaluate", str(model_dir), str(team_csv), "--text-column", "body", "--label-column", "kind",
+         "--out", str(out_json)]
+    )  # fmt: skip
+    assert "after the fail-safe (calibrated" in output
+    evaluated = json.loads(out_json.read_text())
+    assert evaluated["per_class"]["restricted"]["support"] == 6  # the team's labels were mapped
+    assert evaluated["routed"]["per_class"]["restricted"]["support"] == 6
+    assert evaluated["routed"]["escalated"] == sum(evaluated["routed"]["escalations"].values())
+
+
+def test_when_calibrating_from_the_cli_then_the_model_card_states_the_goal(
+    team_csv: Path, tiny_encoder: Path, tmp_path: Path
+) -> None:
+    model_dir = tmp_path / "router"
+    _run(
+        ["classify", "train", "--method", "tfidf", "--data", str(team_csv), "--text-column", "body",
+         "--label-column", "kind", "--out", str(model_dir), "--calibration", "none",
+         "--label-map", "business=internal,personal=confidential,sensitive=restricted"]
+    )  # fmt: skip
+    output = _run(
+        ["classify", "calibrate", str(model_dir), str(team_csv), "--text-column", "body", "--label-column", "kind",
+         "--fail-safe-recall", "1.0"]
+    )  # fmt: skip
+    assert "calibrated (held-out: team.csv" in output
+    card = (model_dir / "README.md").read_text()
+    assert "Goal: `restricted` recall >= 1.0" in card
+
+
+def test_when_comparing_tier_labels_then_rows_give_scores_after_the_fail_safe(
+    team_csv: Path, tmp_path: Path
+) -> None:
+    out_json = tmp_path / "compare.json"
+    output = _run(
+        ["classify", "compare", "--data", str(team_csv), "--test", str(team_csv), "--text-column", "body",
+         "--label-column", "kind", "--shots", "4", "--methods", "tfidf", "--out", str(out_json),
+         "--label-map", "business=internal,personal=confidential,sensitive=restricted"]
+    )  # fmt: skip
+    assert "routed-F1" in output
+    row = json.loads(out_json.read_text())["rows"][0]
+    assert row["method"] == "tfidf" and 0 <= row["routed_macro_f1"] <= 1 and row["goal_recall"] is not None
+
+
+def test_when_training_a_transformer_then_no_load_report_reaches_the_console(
+    labelled_csv: Path, tiny_encoder: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    output = _run(
+        ["classify", "train", "--method", "supervised", "--data", str(labelled_csv), "--text-column", "body",
+         "--label-column", "topic", "--out", str(tmp_path / "m"), "--base", str(tiny_encoder), "--shots", "2",
+         "--param", "min_steps=1"]
+    )  # fmt: skip
+    console = output + "".join(capfd.readouterr())
+    assert "LOAD REPORT" not in console and "Loading weights" not in console
+    assert "trained supervised" in output

@@ -48,9 +48,13 @@ class _Fixed:
     """A stand-in classifier that always predicts 'a'."""
 
     classes_ = np.asarray(["a", "b"], dtype=object)
+    fail_safe_ = None
 
-    def predict(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(["a"] * len(texts), dtype=object)
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return np.tile([0.9, 0.1], (len(texts), 1))
+
+    def map_label(self, label: str) -> str:
+        return label
 
 
 def test_when_gold_has_a_label_the_model_lacks_then_it_counts_as_error() -> None:

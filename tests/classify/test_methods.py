@@ -32,16 +32,27 @@ FAST = {
         "mlm_max_steps": 2,
         "mlm_head_warmup_steps": 2,
     },
+    "frozen": {},
+    "tfidf": {},
+    "zero-shot": {"prototype_weight": 0.5},
+    "pii-aware": {},
 }
 METHODS = list(FAST)
+
+
+def make(method: str, tiny_encoder: Path, **params: object) -> DocumentClassifier:
+    """A classifier over the tiny encoder (methods without an encoder take no ``base``)."""
+    from deid.classify import get_method
+
+    if "base" in get_method(method).param_names():
+        params["base"] = str(tiny_encoder)
+    return create_classifier(method, **{**FAST[method], **params})
 
 
 @pytest.fixture(scope="module")
 def fitted(tiny_encoder: Path, tiny_corpus: tuple[list[str], list[str]]) -> dict[str, DocumentClassifier]:
     texts, labels = tiny_corpus
-    return {
-        m: create_classifier(m, base=str(tiny_encoder), seed=0, **FAST[m]).fit(texts, labels) for m in METHODS
-    }
+    return {m: make(m, tiny_encoder, seed=0).fit(texts, labels) for m in METHODS}
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -153,6 +164,63 @@ def test_when_not_fitted_then_predict_raises(method: str) -> None:
 def test_when_only_one_class_then_fit_refuses(tiny_encoder: Path) -> None:
     with pytest.raises(DeidError, match="two classes"):
         create_classifier("supervised", base=str(tiny_encoder)).fit(["a", "b"], ["x", "x"])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_when_calibrated_then_temperature_is_saved_and_probabilities_keep_their_argmax(
+    fitted: dict[str, DocumentClassifier],
+    method: str,
+    tmp_path: Path,
+    tiny_corpus: tuple[list[str], list[str]],
+) -> None:
+    import copy
+
+    texts, labels = tiny_corpus
+    model = copy.copy(fitted[method])
+    raw = model.predict_proba(texts)
+    cheap = model.cheap_cross_validation
+    if not cheap and method != "supervised":  # retraining per fold: supervised covers it
+        pytest.skip("retraining cross-validation is covered by supervised")
+    result = model.calibrate(None if cheap else texts, labels, max_folds=2)
+    assert result["calibration"]["method"] == "temperature" and result["calibration"]["n"] == 16
+    assert result["fail_safe"] is None  # sport/medical are not tiers
+    calibrated = model.predict_proba(texts)
+    assert np.allclose(calibrated.sum(axis=1), 1.0)
+    assert (calibrated.argmax(axis=1) == raw.argmax(axis=1)).all()
+    loaded = load_classifier(model.save(tmp_path / "m"))
+    assert loaded.calibration_ == model.calibration_
+    np.testing.assert_allclose(loaded.predict_proba(texts), calibrated, atol=1e-6)
+
+
+def test_when_zero_shot_has_no_labels_then_it_routes_from_tier_definitions(tiny_encoder: Path) -> None:
+    from deid.classify.feature_methods import ZeroShotClassifier
+
+    model = ZeroShotClassifier(base=str(tiny_encoder)).from_descriptions()
+    assert list(model.classes_) == sorted(["public", "internal", "confidential", "restricted"])
+    proba = model.predict_proba(["Patient SSN 123-45-6789, diagnosis: diabetes", "Press release"])
+    assert proba.shape == (2, 4) and np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_when_documents_are_longer_than_a_window_then_every_window_is_read(tiny_encoder: Path) -> None:
+    from deid.classify._embed import chunk_documents, embed_documents, load_sentence_encoder
+
+    body = load_sentence_encoder(tiny_encoder, 16)
+    long_text = " ".join(f"word{i}" for i in range(60))
+    chunks, owner = chunk_documents(body.tokenizer, ["short text", long_text], 16, max_chunks=50)
+    assert owner[0] == 0 and (owner[1:] == 1).all() and len(chunks) > 3
+    assert "word59" in chunks[-1] and "word0" in chunks[1]
+    whole = embed_documents(body, [long_text], max_length=16, max_chunks=50)
+    first = embed_documents(body, [long_text], max_length=16, max_chunks=1)
+    assert whole.shape == first.shape and not np.allclose(whole, first)
+
+
+def test_when_pii_aware_then_entity_counts_are_features(tiny_encoder: Path) -> None:
+    model = make("pii-aware", tiny_encoder)
+    counts = model.entity_counts(["SSN: 536-22-8726, e-mail ann@example.com", "nothing here"])  # type: ignore[attr-defined]
+    from deid.classify.feature_methods import PII_FEATURE_TYPES
+
+    ssn, email = PII_FEATURE_TYPES.index("US_SSN"), PII_FEATURE_TYPES.index("EMAIL_ADDRESS")
+    assert counts[0, ssn] == 1 and counts[0, email] == 1 and counts[1].sum() == 0
 
 
 def test_when_labels_are_integers_then_classes_are_strings(

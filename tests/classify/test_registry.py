@@ -18,10 +18,22 @@ from deid.errors import ConfigError
 
 def test_registered_method_names_snapshot() -> None:
     # A method disappearing from this list breaks configurations that name it.
-    assert available_methods() == ["mlm-setfit", "mlm-supervised", "setfit", "supervised"]
+    assert available_methods() == [
+        "frozen",
+        "mlm-setfit",
+        "mlm-supervised",
+        "pii-aware",
+        "setfit",
+        "supervised",
+        "tfidf",
+        "zero-shot",
+    ]
 
 
-@pytest.mark.parametrize("name", ["supervised", "setfit", "mlm-supervised", "mlm-setfit"])
+@pytest.mark.parametrize(
+    "name",
+    ["supervised", "setfit", "mlm-supervised", "mlm-setfit", "frozen", "tfidf", "zero-shot", "pii-aware"],
+)
 def test_when_method_is_known_then_its_class_carries_the_name(name: str) -> None:
     cls = get_method(name)
     assert issubclass(cls, DocumentClassifier)
@@ -30,7 +42,7 @@ def test_when_method_is_known_then_its_class_carries_the_name(name: str) -> None
 
 
 def test_when_method_is_unknown_then_config_error_lists_known() -> None:
-    with pytest.raises(ConfigError, match="known: mlm-setfit"):
+    with pytest.raises(ConfigError, match="known: frozen, mlm-setfit"):
         get_method("svm")
 
 

@@ -96,11 +96,67 @@ def test_when_confidence_below_threshold_then_document_goes_to_the_stricter_tier
     assert got == {i: stricter[p] for i, p in zip(ids, predicted, strict=True)}
 
 
+def test_when_router_is_not_calibrated_then_the_report_counts_the_fallback_escalations(
+    routed: Path, mixed_input: Path
+) -> None:
+    from deid.classify import load_classifier
+
+    router = load_classifier(ROUTER)
+    assert router.fail_safe_ is None  # the shipped demonstration router is not calibrated
+    proba = np.asarray(router.predict_proba(pq.read_table(mixed_input).column("note").to_pylist()))
+    low = proba.max(axis=1) < 0.6
+    top = [str(router.classes_[i]) for i in proba.argmax(axis=1)]
+    expected: dict[str, int] = {}
+    for is_low, tier in zip(low, top, strict=True):
+        if is_low and tier != "restricted":
+            move = f"{tier}->{TIERS[TIERS.index(tier) + 1]}"
+            expected[move] = expected.get(move, 0) + 1
+    report = json.loads((routed / "_report.json").read_text())
+    assert report["escalations"] == expected
+    assert report["fail_safe"] == "min_confidence 0.6 (router not calibrated)"
+
+
+@pytest.fixture(scope="module")
+def calibrated_router(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TF-IDF router trained (and calibrated by cross-validation) on synthetic tier documents."""
+    from deid.classify.synth_tiers import generate_tier_documents
+    from deid.classify.train import train_classifier
+
+    out = tmp_path_factory.mktemp("router") / "tfidf"
+    train_classifier("tfidf", generate_tier_documents(12, seed=3), out)
+    return out
+
+
+def test_when_router_is_calibrated_then_route_reports_its_rule_and_escalations(
+    tmp_path: Path, mixed_input: Path, calibrated_router: Path
+) -> None:
+    from deid.classify import load_classifier
+
+    out = tmp_path / "out"
+    args = ["route", str(mixed_input), str(out), "--text-column", "note", "--id-column", "id"]
+    result = run_cli([*args, "--router", str(calibrated_router), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    router = load_classifier(calibrated_router)
+    assert router.fail_safe_ is not None and router.fail_safe_["goal"]["tier"] == "restricted"
+    report = json.loads((out / "_report.json").read_text())
+    assert report["fail_safe"].startswith("calibrated")
+    texts = pq.read_table(mixed_input).column("note").to_pylist()
+    proba = np.asarray(router.predict_proba(texts))
+    top = [str(router.classes_[i]) for i in proba.argmax(axis=1)]
+    got = {row["id"]: row["sensitivity"] for table in _partitions(out).values() for row in table.to_pylist()}
+    ids = pq.read_table(mixed_input).column("id").to_pylist()
+    moved = sum(got[i] != t for i, t in zip(ids, top, strict=True))
+    assert sum(report["escalations"].values()) == moved
+    assert all(move.endswith("->restricted") for move in report["escalations"])
+    assert f"fail-safe escalated {moved} rows" in result.output
+
+
 def test_when_routing_only_then_texts_are_unchanged(tmp_path: Path, mixed_input: Path) -> None:
     out = tmp_path / "out"
     args = ["route", str(mixed_input), str(out), "--text-column", "note", "--id-column", "id"]
     result = run_cli([*args, "--router", str(ROUTER), "--workers", "1"])
     assert result.exit_code == 0 and "rows routed" in result.output
+    assert "fail-safe escalated" in result.output and "router not calibrated" in result.output
     original = dict(zip(*pq.read_table(mixed_input).select(["id", "note"]).to_pydict().values(), strict=True))
     for table in _partitions(out).values():
         for row in table.to_pylist():
