@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deid.ner.inference import NerModel, NerSpan
+from deid.ner.inference import NerModel, NerSpan, plan_batches
 from deid.ner.modeldir import META_FILE, ModelLoadError
 
 TEXTS = [
@@ -158,3 +158,37 @@ def test_when_precision_is_auto_then_it_follows_the_cpu(monkeypatch):
     monkeypatch.setattr(inference, "native_bf16", lambda: False)
     assert inference.resolve_precision("auto") == "fp32"
     assert inference.resolve_precision("int8") == "int8"
+
+
+def _brute_force_cost(widths: list[int], max_rows: int, overhead: int) -> float:
+    """Least cost over every cut of ``widths`` into contiguous batches (exponential: tiny inputs)."""
+    if not widths:
+        return 0.0
+    return min(
+        size * widths[size - 1] + overhead + _brute_force_cost(widths[size:], max_rows, overhead)
+        for size in range(1, min(max_rows, len(widths)) + 1)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    widths=st.lists(st.integers(min_value=3, max_value=258), max_size=9).map(sorted),
+    max_rows=st.integers(min_value=1, max_value=5),
+    overhead=st.integers(min_value=0, max_value=100),
+)
+def test_when_batches_planned_then_they_cover_in_order_within_max_rows_at_least_cost(
+    widths: list[int], max_rows: int, overhead: int
+) -> None:
+    ranges = plan_batches(widths, max_rows, overhead)
+    assert [i for first, last in ranges for i in range(first, last)] == list(range(len(widths)))
+    assert all(0 < last - first <= max_rows for first, last in ranges)
+    cost = sum((last - first) * widths[last - 1] + overhead for first, last in ranges)
+    assert cost == _brute_force_cost(widths, max_rows, overhead)
+
+
+def test_when_widths_differ_a_lot_then_short_rows_are_not_padded_to_long_ones() -> None:
+    # 30 short windows and 2 full ones: one batch of 32 would compute 32 x 256 tokens
+    widths = [12] * 30 + [256, 256]
+    assert plan_batches(widths, 32, 64) == [(0, 30), (30, 32)]
+    with pytest.raises(ValueError, match="ascending"):
+        plan_batches([5, 3], 32)
