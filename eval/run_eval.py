@@ -132,7 +132,7 @@ def build_sets(
                 add(genre, "held out", docs, GENERAL_TYPES, f"general_ner {genre} held-out part")
         if wanted("wnut17"):
             docs = load_gold(data_dir / splits["wnut17"]["held_out"], label_map="wnut")
-            add("wnut17", "held out", docs, GENERAL_TYPES, "WNUT-17 dev")
+            add("wnut17", "held out; v1 filters checked on it", docs, GENERAL_TYPES, "WNUT-17 dev")
         if wanted("synthetic"):
             docs = generate_eval_documents(SYNTH_DOCS, seed=splits["synthetic"]["seed"])
             add("synthetic", "held out", docs, None, "eval/synth_eval.py")

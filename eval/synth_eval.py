@@ -15,8 +15,9 @@ score is not the training generator grading itself:
 
 Names come from several Faker locales (``NAME_LOCALES``); addresses are US-style (number, street,
 unit, city, state, ZIP). Gold spans are counted while the text is built, never searched back.
-A street line (number, street, unit) is one LOCATION span; city, state and ZIP are one LOCATION span
-each. Titles ("Ms.", "Dr.") and labels ("SSN:", "age") stay outside the spans.
+An address is one LOCATION span per line: ``8975 Aaron Drive, Simonhaven, MD 50412`` is one span; in
+an address block, the street line (number, street, unit) and the ``City, ST ZIP`` line are one span
+each. A news dateline (``LAKE LAUREN, TX``) is one span. Titles ("Ms.", "Dr.") and labels ("SSN:", "age") stay outside the spans.
 
 Labels: PERSON, ORGANIZATION, LOCATION, DATE_TIME, AGE, PHONE_NUMBER, EMAIL_ADDRESS, US_SSN, ID.
 
@@ -256,8 +257,12 @@ class _Values:
 
 
 def _address_block(b: _Builder, v: _Values, sep: str = "\n") -> None:
-    b.value(v.street_line(), "LOCATION").text(sep).value(v.city(), "LOCATION").text(", ")
-    b.value(v.state(), "LOCATION").text(" ").value(v.zip_code(), "LOCATION")
+    """A US address; each line of it is one LOCATION span (the issue's "whole address as one span")."""
+    street, city_line = v.street_line(), f"{v.city()}, {v.state()} {v.zip_code()}"
+    if sep == "\n":
+        b.value(street, "LOCATION").text(sep).value(city_line, "LOCATION")
+    else:
+        b.value(f"{street}{sep}{city_line}", "LOCATION")
 
 
 def _claim_letter(b: _Builder, v: _Values) -> None:
@@ -290,7 +295,7 @@ def _lease(b: _Builder, v: _Values) -> None:
 
 
 def _news_brief(b: _Builder, v: _Values) -> None:
-    b.value(v.city().upper(), "LOCATION").text(", ").value(v.state(), "LOCATION").text(" - ")
+    b.value(f"{v.city().upper()}, {v.state()}", "LOCATION").text(" - ")
     b.value(v.full_name(), "PERSON").text(", ").value(v.age(), "AGE").text(", was named chief executive of ")
     b.value(v.company(), "ORGANIZATION").text(" on ").value(v.date(), "DATE_TIME")
     b.text(", the company said in a statement. She succeeds ").value(v.full_name(), "PERSON")
