@@ -61,7 +61,14 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Continue an interrupted run in OUTPUT (committed shards are kept).",
         ),
-        click.option("--overwrite", is_flag=True, help="Replace an existing OUTPUT."),
+        click.option(
+            "--overwrite", is_flag=True, help="Replace an existing OUTPUT (never one another run holds)."
+        ),
+        click.option(
+            "--break-lock",
+            is_flag=True,
+            help="Break OUTPUT's lock left by a run on another host that is known to be dead.",
+        ),
         click.option("--no-progress", is_flag=True, help="No progress bar or progress log lines."),
     ]
     for option in reversed(options):

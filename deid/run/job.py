@@ -335,7 +335,12 @@ def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) ->
             raise InputError(
                 arguments[0], f"the input already has a column '{config.routing.column}' (set routing.column)"
             )
-    existed = final.exists() or (work != final and work.exists())
+    # An output that holds nothing but a lock (of a run that stopped before writing) is not an output yet.
+    existed = (
+        (final.is_dir() and any(p.name != LOCK_NAME for p in final.iterdir()))
+        or (final.exists() and not final.is_dir())
+        or (work != final and work.exists())
+    )
     locks.append(_lock_output(spec, final))
     inputs_here = [f.location.local_path() for f in reader.files if f.location.is_local]
     _check_output(spec, final, work, inputs_here, existed)
