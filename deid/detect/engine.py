@@ -102,35 +102,37 @@ class Detector:
     def _build(self) -> None:
         ensure_offline()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.nlp_engine import NerModelConfiguration
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         from deid.detect.recognizers import DEID_RECOGNIZERS
         from deid.detect.recognizers.hardened import hardened_email_recognizer, hardened_url_recognizer
-        from deid.detect.spacy_pipeline import make_lean
+        from deid.detect.spacy_pipeline import LeanContextEnhancer, LeanSpacyNlpEngine
 
         cfg = self.config
         language = cfg.nlp.language
-        try:
-            nlp_engine = NlpEngineProvider(
-                nlp_configuration={
-                    "nlp_engine_name": "spacy",
-                    "models": [{"lang_code": language, "model_name": cfg.nlp.model}],
-                    "ner_model_configuration": {
-                        "model_to_presidio_entity_mapping": SPACY_ENTITY_MAPPING,
-                        "labels_to_ignore": SPACY_LABELS_IGNORED,
-                    },
-                }
-            ).create_engine()
-        except OSError as exc:
-            raise ConfigError(
-                f"detection.nlp.model: spaCy model '{cfg.nlp.model}' is not installed ({exc.__class__.__name__})"
-            ) from None
         if cfg.transformer is not None:
             self._transformer = self._build_transformer(language)
         covered = set(self._transformer.supported_entities) if self._transformer is not None else set()
         spacy_entities = cfg.spacy_ner_entities(covered)
-        make_lean(nlp_engine.nlp[language], keep_ner=bool(spacy_entities))
+        # Only spaCy's tokenizer (and its NER when it fills entity types): see spacy_pipeline.py.
+        nlp_engine = LeanSpacyNlpEngine(
+            cfg.nlp.model,
+            language,
+            NerModelConfiguration.from_dict(
+                {
+                    "model_to_presidio_entity_mapping": SPACY_ENTITY_MAPPING,
+                    "labels_to_ignore": SPACY_LABELS_IGNORED,
+                }
+            ),
+            keep_ner=bool(spacy_entities),
+        )
+        try:
+            nlp_engine.load()
+        except OSError as exc:
+            raise ConfigError(
+                f"detection.nlp.model: spaCy model '{cfg.nlp.model}' is not installed ({exc.__class__.__name__})"
+            ) from None
 
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp_engine)
@@ -171,6 +173,7 @@ class Detector:
         self._analyzer = AnalyzerEngine(
             registry=registry,
             nlp_engine=nlp_engine,
+            context_aware_enhancer=LeanContextEnhancer(),
             supported_languages=[language],
             default_score_threshold=min([cfg.score_threshold, *cfg.thresholds.values()]),
         )
