@@ -48,7 +48,9 @@ class SupervisedClassifier(DocumentClassifier):
         max_steps: at most this many steps (``None``: no cap).
         lr: peak learning rate (linear warm-up then decay).
         batch_size: examples per step.
-        max_length: tokens per document (longer ones are truncated).
+        max_length: tokens per window; training reads each document's first window.
+        max_chunks: windows per document at prediction; their logits are averaged, so a long
+            document is read whole (up to ``max_chunks x max_length`` tokens).
         warmup_ratio: share of steps spent warming up.
         weight_decay: AdamW weight decay.
         train_embeddings: also train the word-embedding matrix (off: fewer weights to store, and a
@@ -68,6 +70,7 @@ class SupervisedClassifier(DocumentClassifier):
         lr: float = 5e-5,
         batch_size: int = 16,
         max_length: int = 128,
+        max_chunks: int = 8,
         warmup_ratio: float = 0.1,
         weight_decay: float = 0.01,
         train_embeddings: bool = False,
@@ -82,6 +85,7 @@ class SupervisedClassifier(DocumentClassifier):
         self.lr = lr
         self.batch_size = batch_size
         self.max_length = max_length
+        self.max_chunks = max_chunks
         self.warmup_ratio = warmup_ratio
         self.weight_decay = weight_decay
         self.train_embeddings = train_embeddings
@@ -172,25 +176,36 @@ class SupervisedClassifier(DocumentClassifier):
         self.steps_ = total
 
     def _predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Softmax over the head's logits, batched, columns in ``classes_`` order."""
+        """Softmax over the mean of the head's logits over each document's windows, batched."""
         self._check_fitted()
         import torch
 
+        from deid.classify._embed import chunk_documents
+
         texts = [str(t) for t in texts]
-        out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
+        if not texts:
+            return np.zeros((0, len(self.classes_)), dtype=np.float64)
+        chunks, owner = chunk_documents(self.tokenizer_, texts, self.max_length, self.max_chunks)
+        order = np.argsort([len(c) for c in chunks], kind="stable")
+        logits = np.zeros((len(chunks), len(self.classes_)), dtype=np.float64)
         batch_size = max(self.batch_size, 32)
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
+            for start in range(0, len(chunks), batch_size):
+                picked = order[start : start + batch_size]
                 batch = self.tokenizer_(
-                    texts[start : start + batch_size],
+                    [chunks[i] for i in picked],
                     truncation=True,
                     max_length=self.max_length,
                     padding=True,
                     return_tensors="pt",
                 )
-                logits = self.model_(**batch).logits.float()
-                out[start : start + len(logits)] = torch.softmax(logits, dim=-1).numpy()
-        return out
+                logits[picked] = self.model_(**batch).logits.float().numpy()
+        pooled = np.zeros((len(texts), logits.shape[1]), dtype=np.float64)
+        np.add.at(pooled, owner, logits)
+        pooled /= np.bincount(owner, minlength=len(texts))[:, None]
+        pooled -= pooled.max(axis=1, keepdims=True)
+        exp = np.exp(pooled)
+        return exp / exp.sum(axis=1, keepdims=True)
 
     def _save_weights(self, path: Path) -> dict[str, Any]:
         self.model_.config.save_pretrained(path)

@@ -104,8 +104,11 @@ def adapt_encoder(
     started = time.perf_counter()
     base_path = resolve_encoder(base)
     set_seed(seed)
-    tokenizer = AutoTokenizer.from_pretrained(base_path)
-    model = AutoModelForMaskedLM.from_pretrained(base_path)
+    from deid._quiet import quiet_libraries
+
+    with quiet_libraries():  # the load report lists the new MLM head as missing: expected
+        tokenizer = AutoTokenizer.from_pretrained(base_path)
+        model = AutoModelForMaskedLM.from_pretrained(base_path)
 
     chunks = _chunk(tokenizer, texts, max_length=max_length, max_chunks_per_text=max_chunks_per_text)
     generator = torch.Generator().manual_seed(seed)

@@ -226,11 +226,11 @@ def tune_threshold(
 
 def _build_model(config: NerTrainConfig, base_dir: Path, tags: list[str]) -> Any:
     from transformers import BertForTokenClassification
-    from transformers.utils import logging as hf_logging
 
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # the "newly initialised classifier" notice is expected
-    try:
+    from deid._quiet import quiet_libraries
+
+    # The load report's "newly initialised classifier" and the weight-loading bar are expected noise.
+    with quiet_libraries():
         model = BertForTokenClassification.from_pretrained(
             str(base_dir),
             num_labels=len(tags),
@@ -238,8 +238,6 @@ def _build_model(config: NerTrainConfig, base_dir: Path, tags: list[str]) -> Any
             label2id={t: i for i, t in enumerate(tags)},
             ignore_mismatched_sizes=True,
         )
-    finally:
-        hf_logging.set_verbosity(verbosity)
     return model
 
 
