@@ -47,6 +47,11 @@ def _found(recognizer: UsAddressRecognizer, text: str) -> list[str]:
         ("Boston, MA 02115", ["Boston, MA 02115"]),
         ("moved to Maryland 20850 last year", ["20850"]),
         ("1234 Elm Street", ["1234 Elm Street"]),
+        # USPS suffixes beyond the common ones, in Title case
+        (
+            "Address: 011 Kayla Ridge, West Melissashire, UT 96348",
+            ["011 Kayla Ridge, West Melissashire, UT 96348"],
+        ),
     ],
 )
 def test_when_an_address_is_present_then_it_is_one_span(
@@ -63,6 +68,8 @@ def test_when_an_address_is_present_then_it_is_one_span(
         "BP 120/80 on 3 L NC St",  # one-letter words are not street names
         "ENDO=BS COVER W 4U REG SQ @ 0200",  # SQ: subcutaneous, not Square
         "Total 2 Sq",
+        "4 LARGE THICK LIQ GREEN STOOLS",  # upper-case USPS words (GREEN) are not suffixes
+        "DOPA FOR MAP>60 AS WELL AS IVF",
         "5 Mg Po Rd",
         "the patient is in MD office",  # a state code without a ZIP
         "Boston MA",

@@ -32,10 +32,19 @@ STATE_NAMES = (
 )
 SUFFIXES = (
     "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Place|Pl|Way|Terrace|Ter|"
-    "Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|(?-i:Sq)|Trail|Trl|Plaza|Crescent|Loop|Pike|Alley"  # SQ: subcutaneous
+    "Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|(?-i:Sq)|Trail|Trl|Plaza|Crescent|Loop|Pike|Alley|"  # SQ: subcutaneous
+    # more of the USPS street suffixes (Publication 28, appendix C1), full words, Title-case only: in
+    # upper-case clinical notes ("4 LARGE THICK LIQ GREEN STOOLS", "MAP>60 AS WELL") they are words
+    "(?-i:Bluffs?|Branch|Bridge|Brooks?|Bypass|Canyon|Causeway|Commons?|Corners?|Cove|Creek|Crossing|Crossroad|"
+    "Curve|Estates?|Expressway|Extensions?|Ferry|Flats?|Forest|Forges?|Fork|Freeway|Gardens?|Gateway|Glens?|"
+    "Greens?|Groves?|Harbors?|Haven|Heights|Highlands?|Hills?|Hollow|Junction|Knolls?|Landing|Loaf|Manors?|"
+    "Meadows?|Mews|Mills?|Orchard|Overpass|Parks?|Pass|Path|Pines|Plains?|Points?|Ports?|Prairie|Ridges?|"
+    "Row|Run|Shoals?|Shores?|Skyway|Springs?|Squares?|Station|Stravenue|Streets|Summit|Throughway|Trace|"
+    "Track|Trafficway|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks?|"
+    "Wells?|Ways)"
 )
 _STOP = (
-    "in|the|to|on|at|of|and|or|for|with|by|from|per|via|was|is|are|has|had|mg|mcg|ml|cc|kg|lb|lbs|ft|"
+    "in|the|to|on|at|as|of|and|or|for|with|by|from|per|via|was|is|are|has|had|mg|mcg|ml|cc|kg|lb|lbs|ft|"
     "units?|times|x|am|pm|hrs?|min|mins|days?|weeks?|mos?|years?|yrs?|po|iv|prn|qd|bid|tid"
 )
 _WORD = rf"(?:(?!(?:{_STOP})\b)(?-i:[A-Z])[A-Za-z'.-]+|(?-i:[NSEW])\.?|\d{{1,3}}(?:st|nd|rd|th))"
