@@ -124,7 +124,7 @@ def run_from_options(
     spec = JobSpec(
         mode=mode,  # type: ignore[arg-type]
         input=inputs,
-        output=Path(output),
+        output=str(output) if "://" in str(output) else Path(output),
         text_columns=tuple(options.pop("text_columns")),
         config=load_config(options.pop("config_path")),
         show_progress=not options.pop("no_progress"),

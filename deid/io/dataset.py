@@ -35,7 +35,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from deid.errors import InputError
-from deid.io.fs import Location, resolve, store_errors, walk
+from deid.io.fs import CREDENTIAL_HINTS, Location, StoreError, missing_bucket, resolve, store_errors, walk
 from deid.io.readers import _EXTENSIONS, _READERS, FORMATS, ParquetReader, Reader, ReadOptions
 from deid.io.shard import Shard
 
@@ -130,6 +130,12 @@ def _expand(argument: str) -> tuple[Location, list[tuple[Location, str, int]], s
     location = resolve(argument)
     info = location.info()
     if info.type == pafs.FileType.NotFound:
+        if missing_bucket(location):
+            hint = CREDENTIAL_HINTS.get(location.scheme, "")
+            raise StoreError(
+                f"{argument}: the bucket '{location.path.split('/', 1)[0]}' does not exist (or these credentials "
+                f"cannot see it; they come from {hint})"
+            )
         raise InputError(argument, "file not found")
     if info.type != pafs.FileType.Directory:
         return location, [(location, location.name, int(info.size or 0))], "file"

@@ -161,7 +161,9 @@ def resolve(text: str | Path) -> Location:
     canonical = _SCHEME_ALIASES.get(scheme, scheme)
     rest = text[match.end() :]
     if canonical == "s3":
-        return Location(_s3_filesystem(), rest.rstrip("/") or rest, text, "s3")
+        _check_s3_credentials(text)
+        anonymous = os.environ.get("AWS_NO_SIGN_REQUEST", "").lower() in ("1", "true", "yes")
+        return Location(_s3_filesystem(anonymous), rest.rstrip("/") or rest, text, "s3")
     if canonical in ("file", "gs", "abfs", "hdfs"):
         uri = text if scheme in ("file", "gs", "abfs", "abfss", "hdfs") else f"{canonical}://{rest}"
         try:
@@ -184,10 +186,30 @@ def resolve(text: str | Path) -> Location:
     return Location(filesystem, fs_impl._strip_protocol(text).rstrip("/"), text, scheme)
 
 
-def _s3_filesystem() -> pafs.S3FileSystem:
+def _check_s3_credentials(uri: str) -> None:
+    """Stop with a one-line error when the standard AWS chain finds no credentials (needs boto3 to tell).
+
+    Without this, pyarrow would send unsigned requests and the store's refusal would come later, less
+    clearly. Anonymous access to a public bucket: set ``AWS_NO_SIGN_REQUEST=1``.
+    """
+    if os.environ.get("AWS_NO_SIGN_REQUEST", "").lower() in ("1", "true", "yes"):
+        return
+    try:
+        import boto3
+    except ImportError:  # pyarrow's own chain decides
+        return
+    try:
+        credentials = boto3.Session().get_credentials()
+    except Exception:  # a broken profile file: let pyarrow report what it finds
+        return
+    if credentials is None:
+        raise StoreError(f"{uri}: no AWS credentials found; set {CREDENTIAL_HINTS['s3']}")
+
+
+def _s3_filesystem(anonymous: bool = False) -> pafs.S3FileSystem:
     """An S3 filesystem configured by the standard AWS chain (``AWS_ENDPOINT_URL`` included)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"anonymous": True} if anonymous else {}
     if endpoint:
         # Arrow reads AWS_ENDPOINT_URL itself; the scheme must be split off for a plain-HTTP server.
         scheme, _, host = endpoint.partition("://")
@@ -267,6 +289,15 @@ def store_error(location: Location, action: str, exc: BaseException) -> StoreErr
         if hint:
             message += f"; set {hint}"
     return StoreError(message)
+
+
+def missing_bucket(location: Location) -> bool:
+    """Whether ``location`` is on an object store whose bucket (or container) does not exist."""
+    if location.is_local or location.scheme not in ("s3", "gs", "abfs"):
+        return False
+    bucket = location.path.split("/", 1)[0]
+    with store_errors(location, "read"):
+        return bool(location.filesystem.get_file_info(bucket).type == pafs.FileType.NotFound)
 
 
 def walk(location: Location) -> Iterator[pafs.FileInfo]:

@@ -33,8 +33,10 @@ from typing import Any
 from deid.config import DeidConfig, resolve_path
 from deid.errors import ConfigError, DeidError, InputError, OutputError
 from deid.io.dataset import open_dataset
+from deid.io.fs import is_uri, resolve
 from deid.io.readers import ReadOptions
 from deid.io.shard import Reject, Shard
+from deid.io.store import StagedOutput
 from deid.io.writers import commit_file, sha256_file, temp_name, write_json_atomic, write_lines_atomic
 from deid.run.local import default_workers, run_local
 from deid.run.lock import LOCK_NAME, OutputLock
@@ -73,7 +75,8 @@ class JobSpec:
             ``route`` (classify and partition only).
         input: the input: a file, a directory of parts, a glob, or a list of these; local paths
             or URIs (see :mod:`deid.io.dataset`).
-        output: output directory (redact) or file (detect).
+        output: output directory (redact) or file (detect); a local path or a URI (``s3://...``:
+            written through a local staging directory, see :mod:`deid.io.store`).
         text_columns: the free-text columns.
         config: the validated configuration.
         id_column: row id column, or ``None`` (row numbers are used).
@@ -92,7 +95,7 @@ class JobSpec:
 
     mode: Mode
     input: Path | str | Sequence[Path | str]
-    output: Path
+    output: Path | str
     text_columns: tuple[str, ...]
     config: DeidConfig
     id_column: str | None = None
@@ -153,17 +156,28 @@ def _input_arguments(spec: JobSpec) -> list[str]:
     return [str(item) for item in spec.input]
 
 
-def _lock_output(spec: JobSpec, final: Path) -> OutputLock:
+def _lock_output(spec: JobSpec, final: Path | str) -> OutputLock:
     """Take OUTPUT's lock (``OUTPUT/_deid.lock``; beside the file for ``detect``), or stop naming its holder."""
-    from deid.io.fs import resolve
-
-    if spec.mode == "detect":
-        location = resolve(final.with_name(final.name + ".deid-lock"))
-    else:
-        location = resolve(final).join(LOCK_NAME)
+    location = resolve(f"{final}.deid-lock") if spec.mode == "detect" else resolve(final).join(LOCK_NAME)
     lock = OutputLock(location, str(final), break_lock=spec.break_lock)
     lock.acquire()
     return lock
+
+
+def _check_staged_output(spec: JobSpec, staged: StagedOutput, existed: bool, inputs: list[str]) -> None:
+    """:func:`_check_output` for an output on an object store."""
+    root = staged.location.uri.rstrip("/") + "/"
+    if any(uri.rstrip("/") + "/" == root or uri.startswith(root) for uri in inputs):
+        raise OutputError(f"{spec.output}: the output must not be the input or contain it")
+    if not existed or spec.resume:
+        return
+    if not spec.overwrite:
+        raise OutputError(
+            f"{spec.output}: already exists: use --overwrite to replace it or --resume to continue it"
+        )
+    if not staged.exists(MANIFEST_NAME):
+        raise OutputError(f"{spec.output}: not empty and not a deid output: refusing to delete it")
+    staged.clear(keep=LOCK_NAME)
 
 
 def _check_output(spec: JobSpec, final: Path, work: Path, input_paths: list[Path], existed: bool) -> None:
@@ -282,15 +296,15 @@ def run_job(spec: JobSpec, backend: Backend | None = None) -> RunReport:
         KeyError_: the policy needs a key and none is set.
         JobInterrupted: SIGINT/SIGTERM (the run can be resumed).
     """
-    locks: list[OutputLock] = []
+    cleanup: list[Callable[[], None]] = []
     try:
-        return _run_job(spec, backend, locks)
+        return _run_job(spec, backend, cleanup)
     finally:
-        for lock in locks:
-            lock.release()
+        for step in reversed(cleanup):
+            step()
 
 
-def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) -> RunReport:
+def _run_job(spec: JobSpec, backend: Backend | None, cleanup: list[Callable[[], None]]) -> RunReport:
     started = time.perf_counter()
     config = spec.config
     spec = with_config_text_columns(spec)
@@ -306,13 +320,26 @@ def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) ->
     if len(set(spec.text_columns)) != len(spec.text_columns):
         raise InputError(arguments[0], "a text column is named twice")
     if not spec.text_columns:
-        raise InputError(arguments[0], "no text column given (use --text-column or columns: {NAME: {text: true}})")
+        raise InputError(
+            arguments[0], "no text column given (use --text-column or columns: {NAME: {text: true}})"
+        )
     reader = open_dataset(arguments, options, spec.input_format)
     input_format = reader.format
     output_format = spec.output_format or input_format
     if spec.mode == "detect":
         output_format = "jsonl"
-    final = spec.output
+    out_location = resolve(spec.output)
+    staged: StagedOutput | None = None
+    if out_location.is_local:
+        final = Path(out_location.path) if is_uri(spec.output) else Path(spec.output)
+    elif spec.mode == "detect":
+        raise OutputError(
+            f"{spec.output}: 'detect' writes a local file; write it there, then copy it to the store"
+        )
+    else:
+        staged = StagedOutput(out_location)
+        cleanup.append(staged.close)
+        final = staged.staging
     work = final.with_name(final.name + ".deid-parts") if spec.mode == "detect" else final
     # Small inputs get smaller shards so that every worker has work (deid/run/planning.py).
     plan = plan_shard_size([f.location for f in reader.files], input_format, config.run.shard_size)
@@ -336,14 +363,19 @@ def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) ->
                 arguments[0], f"the input already has a column '{config.routing.column}' (set routing.column)"
             )
     # An output that holds nothing but a lock (of a run that stopped before writing) is not an output yet.
-    existed = (
-        (final.is_dir() and any(p.name != LOCK_NAME for p in final.iterdir()))
-        or (final.exists() and not final.is_dir())
-        or (work != final and work.exists())
-    )
-    locks.append(_lock_output(spec, final))
-    inputs_here = [f.location.local_path() for f in reader.files if f.location.is_local]
-    _check_output(spec, final, work, inputs_here, existed)
+    if staged is not None:
+        existed = any(name != LOCK_NAME for name in staged.files())
+        cleanup.append(_lock_output(spec, str(spec.output)).release)
+        _check_staged_output(spec, staged, existed, [f.location.uri for f in reader.files])
+    else:
+        existed = (
+            (final.is_dir() and any(p.name != LOCK_NAME for p in final.iterdir()))
+            or (final.exists() and not final.is_dir())
+            or (work != final and work.exists())
+        )
+        cleanup.append(_lock_output(spec, final).release)
+        inputs_here = [f.location.local_path() for f in reader.files if f.location.is_local]
+        _check_output(spec, final, work, inputs_here, existed)
     if spec.mode == "detect" and spec.resume and final.exists() and not work.exists():
         raise OutputError(
             f"{final}: this detection run is already complete (use --overwrite to run it again)"
@@ -370,14 +402,31 @@ def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) ->
     except OSError as exc:
         raise OutputError(f"{work}: cannot create the output ({exc.strerror or exc})") from None
     manifest_path = work / MANIFEST_NAME
+    if staged is not None and spec.resume:
+        staged.download(MANIFEST_NAME)
+        staged.download_dir("_rejects")
     if spec.resume and manifest_path.exists():
         manifest = Manifest.load(manifest_path)
+        if staged is not None:
+            manifest.display = f"{spec.output}/{MANIFEST_NAME}"
         manifest.check_resumable(header)
         if manifest.complete and spec.mode != "detect":
-            logger.info("%s: the run is already complete; nothing to do", final)
-        _drop_unverified(manifest, work)
+            logger.info("%s: the run is already complete; nothing to do", spec.output)
+        _drop_unverified(manifest, work, staged)
     else:
         manifest = Manifest(manifest_path, header)
+    if staged is not None:
+        store = staged  # the closure below needs a name mypy knows is not None
+
+        def upload_manifest(_path: Path) -> None:
+            # The final manifest ("complete": true) goes up last, after the report (see below).
+            if manifest.complete:
+                if (work / REJECTS_NAME).exists():
+                    store.upload(REJECTS_NAME, keep_local=True)
+                return
+            store.upload(MANIFEST_NAME, keep_local=True)
+
+        manifest.on_write = upload_manifest
     manifest.complete = False
     try:
         manifest.write()
@@ -402,7 +451,7 @@ def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) ->
     report = RunReport(
         mode=spec.mode,
         input=header["input"]["name"],
-        output=final.name,
+        output=out_location.name,
         workers=workers,
         key_fingerprint=header["key_fingerprint"],
         config_sha256=header["config_sha256"],
@@ -450,6 +499,12 @@ def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) ->
                     for r in result.rejects
                 ],
             )
+        if staged is not None:
+            # Parts first, then the manifest that commits them.
+            for part in result.parts:
+                staged.upload(part["path"])
+            if result.rejects:
+                staged.upload(f"_rejects/part-{result.index:05d}.jsonl", keep_local=True)
         manifest.add_shard(result.manifest_entry())
         progress.advance(result.rows_in, result.chars)
         report.throughput.append({"t": round(time.perf_counter() - started, 3), "rows": result.rows_in})
@@ -463,11 +518,27 @@ def _run_job(spec: JobSpec, backend: Backend | None, locks: list[OutputLock]) ->
         ) from None
 
     _finish(spec, manifest, work, final, rejects_dir, report, started)
+    if staged is not None:
+        staged.upload(REPORT_NAME, keep_local=True)
+        staged.upload(MANIFEST_NAME, keep_local=True)  # "complete": true, the last file written
+        for name in staged.files():
+            if name.startswith("_rejects/"):
+                staged.delete(name)
     return report
 
 
-def _drop_unverified(manifest: Manifest, work: Path) -> None:
-    """Forget committed shards whose part file is missing or altered (they are redone)."""
+def _drop_unverified(manifest: Manifest, work: Path, staged: StagedOutput | None = None) -> None:
+    """Forget committed shards whose part file is missing or altered (they are redone).
+
+    On an object store a part is visible only once complete, so a listed part that exists is trusted.
+    """
+    if staged is not None:
+        present = set(staged.files())
+        for index, entry in list(manifest.shards.items()):
+            if not all(p["path"] in present for p in entry["parts"]):
+                logger.warning("shard %d: part file missing; it will be processed again", index)
+                del manifest.shards[index]
+        return
     for index, entry in list(manifest.shards.items()):
         parts = [work / p["path"] for p in entry["parts"]]
         if not all(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,23 @@ class Manifest:
     """A run's manifest file.
 
     Args:
-        path: where it lives (``OUTPUT/manifest.json``).
+        path: where it lives (``OUTPUT/manifest.json``; a local staging copy for an object-store output).
         header: the run-wide fields (input digest, config digest, ...).
+        on_write: called with ``path`` after every write (uploads the staging copy to the store, where the
+            manifest is the commit record).
+        display: how messages name it (default: ``path``).
     """
 
-    def __init__(self, path: Path, header: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        header: dict[str, Any],
+        on_write: Callable[[Path], None] | None = None,
+        display: str | None = None,
+    ) -> None:
         self.path = path
+        self.on_write = on_write
+        self.display = display or str(path)
         self.header = header
         self.shards: dict[int, dict[str, Any]] = {}
         self.complete = False
@@ -102,7 +114,7 @@ class Manifest:
             if self.header.get(key) != header.get(key):
                 label = key.replace("_", " ")
                 raise OutputError(
-                    f"{self.path}: cannot resume: the {label} differs from the interrupted run's "
+                    f"{self.display}: cannot resume: the {label} differs from the interrupted run's "
                     "(use --overwrite to start again)"
                 )
 
@@ -128,6 +140,8 @@ class Manifest:
         payload["totals"] = self.totals()
         payload["complete"] = self.complete
         write_json_atomic(self.path, payload)
+        if self.on_write is not None:
+            self.on_write(self.path)
 
 
 def base_header(**fields: Any) -> dict[str, Any]:
