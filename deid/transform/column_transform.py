@@ -271,7 +271,7 @@ class ColumnTransformer:
                 out.append(value)
                 continue
             if validator is not None and not validator(stripped):
-                invalid[position] = f"column '{name}': cell is not a {entity} value"
+                invalid[position] = f"column '{name}': cell is not a valid {entity} value"
                 out.append(None)
                 continue
             if operator == "redact":
