@@ -27,8 +27,11 @@ if TYPE_CHECKING:
 
 Mode = Literal["redact", "detect", "route"]
 SCORE_BINS = 10
-# Cells per unlisted string column and shard that detection samples for the run report's warning.
+# Cells per unlisted string column and shard that detection samples for the run report's warning,
+# in the first UNLISTED_SAMPLE_SHARDS shards only: the warning needs evidence, not a second pass over
+# every unlisted column (on a small job cut into 32-row shards, that would detect every cell again).
 UNLISTED_SAMPLE = 32
+UNLISTED_SAMPLE_SHARDS = 4
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,7 @@ class ShardProcessor:
         unlisted_sampled: dict[str, int] = {}
         if task.mode == "redact":
             shard = self.apply_columns(shard)
-            if task.config.unlisted_columns == "keep":
+            if task.config.unlisted_columns == "keep" and shard.index < UNLISTED_SAMPLE_SHARDS:
                 unlisted_pii, unlisted_sampled = self.check_unlisted(shard)
         tiers, tier_scores, escalations = self.route_rows(shard)
         ids = [ids_by_row[r] for r in shard.row_numbers] if task.id_column else list(shard.row_numbers)
