@@ -103,8 +103,9 @@ def compare_methods(
 
     Returns:
         One row per (method, shots): method, shots, n_train, macro_f1, accuracy, train_seconds
-        (fit + calibration), calibrate_seconds, adapt_seconds, predict_seconds, routed_macro_f1 and
-        goal_recall (after the fail-safe, tiers only), metrics (full evaluation).
+        (fit + calibration), calibrate_seconds, adapt_seconds, predict_seconds, routed_macro_f1,
+        goal_recall and escalated (on ``test`` after the fail-safe, tiers only), cv_goal_recall and
+        threshold (the fail-safe chosen in cross-validation), metrics (full evaluation).
     """
     from deid.classify._embed import shared_frozen_embeddings
 
@@ -179,6 +180,8 @@ def compare_methods(
                             routed["per_class"].get(goal, {}).get("recall") if routed and goal else None
                         ),
                         "escalated": routed["escalated"] if routed else None,
+                        "cv_goal_recall": ((model.fail_safe_ or {}).get("cv") or {}).get("recall_after"),
+                        "threshold": (model.fail_safe_ or {}).get("threshold"),
                         "metrics": metrics,
                     }
                 )

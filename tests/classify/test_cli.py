@@ -291,3 +291,29 @@ def test_when_training_a_transformer_then_no_load_report_reaches_the_console(
     console = output + "".join(capfd.readouterr())
     assert "LOAD REPORT" not in console and "Loading weights" not in console
     assert "trained supervised" in output
+
+
+@pytest.mark.parametrize("name", ["router", "setfit-16shot", "frozen-16shot"])
+def test_shipped_training_configs_validate(name: str) -> None:
+    from deid.classify.config import load_train_config
+
+    config = load_train_config(Path(__file__).resolve().parents[2] / "configs" / "classify" / f"{name}.yaml")
+    assert config.fail_safe.tier == "restricted"
+
+
+def test_when_config_has_a_label_map_then_training_uses_and_stores_it(
+    team_csv: Path, tiny_encoder: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "train.yaml"
+    config.write_text(
+        "method: frozen\ntext_column: body\nlabel_column: kind\n"
+        "label_map: {business: internal, personal: confidential, sensitive: restricted}\n"
+        "fail_safe: {tier: restricted, min_recall: 1.0}\n"
+    )
+    out = tmp_path / "m"
+    _run(["classify", "train", "--config", str(config), "--data", str(team_csv), "--out", str(out),
+          "--base", str(tiny_encoder)])  # fmt: skip
+    meta = json.loads((out / "deid_classifier.json").read_text())
+    assert meta["classes"] == ["confidential", "internal", "restricted"]
+    assert meta["label_map"]["personal"] == "confidential"
+    assert meta["fail_safe"]["goal"]["min_recall"] == 1.0
