@@ -43,6 +43,8 @@ def redact(inputs: tuple[str, ...], output: str, write_audit: bool, **options: A
     its partition OUTPUT/sensitivity=<tier>/. OUTPUT also holds _manifest.json, _report.json and,
     if any row was rejected, _rejects.jsonl.
     """
+    if write_audit and "://" in output:
+        raise click.UsageError("--report needs a local OUTPUT: run 'deid report' on a local copy of it")
     report = run_from_options("redact", inputs, output, **options)
     found = sum(n for counts in report.entities.values() for n in counts.values())
     click.echo(
