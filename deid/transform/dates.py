@@ -80,7 +80,10 @@ def shift_date_text(value: str, days: int) -> str | None:
         if new is None:
             return None
         sep = m.group(2)
-        out = f"{new.year}{sep}{_fmt_num(new.month, m.group(3))}{sep}{_fmt_num(new.day, m.group(4))}{m.group(5)}"
+        # ISO 8601 pads month and day to two digits: 2021-04-14 shifted to the 4th is 2021-04-04.
+        month = f"{new.month:02d}" if len(m.group(3)) == 2 else str(new.month)
+        day = f"{new.day:02d}" if len(m.group(4)) == 2 else str(new.day)
+        out = f"{new.year}{sep}{month}{sep}{day}{m.group(5)}"
         return lead + out + trail
 
     m = _NUMERIC.match(text)
@@ -92,7 +95,11 @@ def shift_date_text(value: str, days: int) -> str | None:
         new = _shift(year, int(month_text), int(day_text), days)
         if new is None:
             return None
-        new_month, new_day = _fmt_num(new.month, month_text), _fmt_num(new.day, day_text)
+        # One zero-padded part ("03/14/2021") means the writer pads both.
+        if first.startswith("0") or second.startswith("0"):
+            new_month, new_day = f"{new.month:02d}", f"{new.day:02d}"
+        else:
+            new_month, new_day = _fmt_num(new.month, month_text), _fmt_num(new.day, day_text)
         parts = [new_month, new_day] if month_first else [new_day, new_month]
         if year_text:
             parts.append(_fmt_year(new.year, year_text))

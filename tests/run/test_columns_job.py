@@ -228,3 +228,22 @@ def test_when_sample_name_and_dob_in_columns_and_note_then_same_pseudonym_and_sh
             dates += 1
             assert new.dob.strftime("%d %b %Y").lstrip("0") in new.note
     assert names >= 3 and dates >= 1
+
+
+def test_when_csv_columns_transformed_then_text_dates_keep_their_format(tmp_path: Path, key_env: str) -> None:
+    frame = pd.read_csv(SAMPLES / "notes.csv", dtype=str, keep_default_na=False).head(6)
+    source = tmp_path / "s.csv"
+    frame.to_csv(source, index=False)
+    config = write_config(
+        tmp_path / "c.yaml", PATTERNS + COLUMNS.replace("  comment:      {text: true}\n", "")
+    )
+    out = tmp_path / "out"
+    result = _redact(source, out, config, "--text-column", "note", "--subject-column", "patient_id")
+    assert result.exit_code == 0, result.output
+    back = pd.read_csv(next(out.glob("part-*.csv")), dtype=str, keep_default_na=False)
+    assert "phone" not in back.columns
+    for old, new in zip(frame.itertuples(), back.itertuples(), strict=True):
+        assert new.dob != old.dob and dt.date.fromisoformat(new.dob)  # still an ISO date, moved
+        assert new.zip == old.zip[:3] + "**" or new.zip == "000**"
+        assert new.mrn.startswith("<ENC:ID:") and new.email.startswith("<EMAIL_ADDRESS:")
+        assert new.patient_name != old.patient_name

@@ -24,6 +24,10 @@ from deid.transform.dates import shift_date_text
         ("'99", 5, "'00"),
         ("Sept 3 2020", 10, "Sep 13 2020"),
         ("31/12/2020", 1, "1/1/2021"),
+        ("2021-04-14", -10, "2021-04-04"),  # ISO keeps two-digit months and days
+        ("1927-04-24", 10, "1927-05-04"),
+        ("03/14/2021", -10, "03/04/2021"),  # one padded part: the writer pads both
+        ("12/14/2021", -10, "12/4/2021"),
     ],
 )
 def test_when_date_parseable_then_shifted_in_its_format(value: str, days: int, expected: str) -> None:
