@@ -90,9 +90,12 @@ def chunk_documents(
     chunks: list[str] = []
     owner: list[int] = []
     truncated = 0
-    encoded = tokenizer(
-        [str(t) for t in texts], add_special_tokens=False, return_offsets_mapping=True, truncation=False
-    )
+    from deid._quiet import quiet_libraries
+
+    with quiet_libraries():  # "sequence longer than the model's maximum": expected, we cut it here
+        encoded = tokenizer(
+            [str(t) for t in texts], add_special_tokens=False, return_offsets_mapping=True, truncation=False
+        )
     for doc, (text, offsets) in enumerate(zip(texts, encoded["offset_mapping"], strict=True)):
         text = str(text)
         if len(offsets) <= width:

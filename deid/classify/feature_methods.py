@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from deid._quiet import quiet_libraries
 from deid.classify._embed import (
     embed_frozen,
     fit_logistic_head,
@@ -478,7 +479,9 @@ class PiiAwareClassifier(_EncoderFeatures, _HeadClassifier):
         batch = 64
         for start in range(0, len(texts), batch):
             part = [str(t)[: self.detect_max_chars] for t in texts[start : start + batch]]
-            for row, spans in enumerate(detector.detect(part), start=start):
+            with quiet_libraries():  # Presidio logs every recognizer it skips when it builds
+                found = detector.detect(part)
+            for row, spans in enumerate(found, start=start):
                 for span in spans:
                     if span.entity_type in column:
                         out[row, column[span.entity_type]] += 1

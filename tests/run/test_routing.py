@@ -151,12 +151,16 @@ def test_when_router_is_calibrated_then_route_reports_its_rule_and_escalations(
     assert f"fail-safe escalated {moved} rows" in result.output
 
 
-def test_when_routing_only_then_texts_are_unchanged(tmp_path: Path, mixed_input: Path) -> None:
+def test_when_routing_only_then_texts_are_unchanged(
+    tmp_path: Path, mixed_input: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     args = ["route", str(mixed_input), str(out), "--text-column", "note", "--id-column", "id"]
     result = run_cli([*args, "--router", str(ROUTER), "--workers", "1"])
     assert result.exit_code == 0 and "rows routed" in result.output
     assert "fail-safe escalated" in result.output and "router not calibrated" in result.output
+    console = result.output + "".join(capfd.readouterr())
+    assert "LOAD REPORT" not in console and "Token indices" not in console  # library noise stays off
     original = dict(zip(*pq.read_table(mixed_input).select(["id", "note"]).to_pydict().values(), strict=True))
     for table in _partitions(out).values():
         for row in table.to_pylist():
