@@ -35,7 +35,7 @@ def _table(ids: list[int], start: int = 0) -> pa.Table:
     )
 
 
-def _redact(inputs: list[Path | str], out: Path, *extra: str) -> Any:
+def _redact(inputs: list[Path | str], out: Path | str, *extra: str) -> Any:
     args = ["redact", *map(str, inputs), str(out), "--text-column", "note", "--id-column", "id"]
     args += ["--config", str(PATTERNS_ONLY), "--workers", "1", "--no-progress", *extra]
     return run_cli(args)
@@ -246,3 +246,13 @@ def test_when_directory_holds_only_underscore_files_then_error(tmp_path: Path) -
 )
 def test_glob_semantics(pattern: str, path: str, matches: bool) -> None:
     assert bool(_glob_regex(pattern).match(path)) is matches
+
+
+def test_when_input_and_output_are_file_uris_then_they_read_and_write_like_paths(
+    lake: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = _redact([f"file://{lake}"], f"file://{out}")
+    assert result.exit_code == 0, result.output
+    assert _read(out).column("id").to_pylist() == ["1", "2", "3", "4", "5", "6"]
+    assert not (out / "_deid.lock").exists()
