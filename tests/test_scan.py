@@ -200,3 +200,15 @@ def test_when_safe_harbor_config_suggested_then_redact_drops_or_generalizes_ever
         for column in STRUCTURED:
             assert str(old[column]) not in note, column
         assert old["dob"].strftime("%d %b %Y") not in note
+
+
+def test_when_csv_scanned_then_string_dates_and_ids_are_found_by_name_and_shape() -> None:
+    config = load_config(REPO / "configs" / "patterns-only.yaml")
+    report = scan_table(SAMPLES / "notes.csv", sample=25, seed=1, id_column="id", config=config)
+    verdicts = {p.name: p.verdict_text for p in report.columns}
+    assert {p.type for p in report.columns} == {"string"}
+    for column in ("dob", "created_at", "mrn", "zip", "email", "patient_name"):
+        assert verdicts[column] == EXPECTED_VERDICTS[column], column
+    assert report.rows_read == 300 and report.rows_sampled == 25
+    # no subject column: a date column cannot be shifted, so the suggestion keeps the year only
+    assert report.suggested_config()["columns"]["dob"] == {"operator": "generalize", "kind": "year"}

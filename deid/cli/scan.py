@@ -26,7 +26,12 @@ from deid.cli._common import domain_errors
 @click.option(
     "--subject-column", default=None, help="Subject column (date columns get date_shift only with one)."
 )
-@click.option("--input-format", type=click.Choice(["parquet", "csv", "jsonl"]), default=None)
+@click.option(
+    "--input-format",
+    type=click.Choice(["parquet", "csv", "jsonl"]),
+    default=None,
+    help="Override the format guessed from the extension.",
+)
 @click.option("--delimiter", default=",", show_default=True, help="CSV delimiter.")
 @click.option(
     "--write-config",
