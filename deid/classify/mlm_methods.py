@@ -156,6 +156,8 @@ class MlmSetFitClassifier(_MlmAdaptation, SetFitClassifier):
     """
 
     _unsaved_params = frozenset({"unlabelled"})
+    # Refitting per fold would adapt the encoder again; only the head is refitted.
+    _refit_cross_validation = False
 
     def __init__(
         self,
@@ -177,6 +179,7 @@ class MlmSetFitClassifier(_MlmAdaptation, SetFitClassifier):
         contrastive_length: int = 128,
         head_c: float = 1.0,
         train_embeddings: bool = False,
+        calibration_cv: str = "head",
         precision: str = "fp32",
         seed: int = 0,
         store: str = "auto",
@@ -194,6 +197,7 @@ class MlmSetFitClassifier(_MlmAdaptation, SetFitClassifier):
             contrastive_length=contrastive_length,
             head_c=head_c,
             train_embeddings=train_embeddings,
+            calibration_cv=calibration_cv,
             precision=precision,
             seed=seed,
             store=store,

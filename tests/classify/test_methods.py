@@ -231,3 +231,19 @@ def test_when_labels_are_integers_then_classes_are_strings(
         texts, [int(y == "sport") for y in labels]
     )
     assert list(model.classes_) == ["0", "1"]
+
+
+@pytest.mark.parametrize("mode", ["refit", "head"])
+def test_when_setfit_cross_validates_then_every_document_gets_out_of_fold_probabilities(
+    tiny_encoder: Path, tiny_corpus: tuple[list[str], list[str]], mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    texts, labels = tiny_corpus
+    model = make("setfit", tiny_encoder, calibration_cv=mode).fit(texts, labels)
+    y = np.asarray([list(model.classes_).index(label) for label in labels])
+    with caplog.at_level(logging.INFO, logger="deid.classify.setfit_method"):
+        oof = model.cross_val_proba(None, y, 4)
+    assert oof.shape == (16, 2) and np.allclose(oof.sum(axis=1), 1.0)
+    refitted = any("calibration fold" in r.getMessage() for r in caplog.records)
+    assert refitted == (mode == "refit")
