@@ -376,6 +376,13 @@ def _run_job(spec: JobSpec, backend: Backend | None, cleanup: list[Callable[[], 
         cleanup.append(_lock_output(spec, final).release)
         inputs_here = [f.location.local_path() for f in reader.files if f.location.is_local]
         _check_output(spec, final, work, inputs_here, existed)
+        for argument in arguments:
+            folder = (
+                Path(resolve(argument).path) if not is_uri(argument) or argument.startswith("file:") else None
+            )
+            if folder is not None and folder.is_dir() and final.resolve().is_relative_to(folder.resolve()):
+                # Its parts would be read as input by the next run (and --resume would refuse).
+                raise OutputError(f"{final}: the output must not be inside an input directory ({argument})")
     if spec.mode == "detect" and spec.resume and final.exists() and not work.exists():
         raise OutputError(
             f"{final}: this detection run is already complete (use --overwrite to run it again)"

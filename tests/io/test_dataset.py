@@ -256,3 +256,10 @@ def test_when_input_and_output_are_file_uris_then_they_read_and_write_like_paths
     assert result.exit_code == 0, result.output
     assert _read(out).column("id").to_pylist() == ["1", "2", "3", "4", "5", "6"]
     assert not (out / "_deid.lock").exists()
+
+
+def test_when_output_is_inside_the_input_directory_then_error(lake: Path) -> None:
+    out = lake / "redacted"
+    message = _error(_redact([lake], out))
+    assert message == f"Error: {out}: the output must not be inside an input directory ({lake})"
+    assert not out.exists()
