@@ -70,6 +70,8 @@ def test_when_an_address_is_present_then_it_is_one_span(
         "Total 2 Sq",
         "4 LARGE THICK LIQ GREEN STOOLS",  # upper-case USPS words (GREEN) are not suffixes
         "DOPA FOR MAP>60 AS WELL AS IVF",
+        "HR 103 SR TO ST",  # upper-case abbreviations are clinical words (sinus tachycardia, chest tube)
+        "2 MEDIASTINAL CT",
         "5 Mg Po Rd",
         "the patient is in MD office",  # a state code without a ZIP
         "Boston MA",

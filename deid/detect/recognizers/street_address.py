@@ -31,8 +31,11 @@ STATE_NAMES = (
     "Puerto Rico"
 )
 SUFFIXES = (
-    "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Place|Pl|Way|Terrace|Ter|"
-    "Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|(?-i:Sq)|Trail|Trl|Plaza|Crescent|Loop|Pike|Alley|"  # SQ: subcutaneous
+    "Street|Avenue|Road|Lane|Drive|Boulevard|Court|Place|Way|Terrace|Parkway|Highway|Circle|Square|Trail|"
+    "Plaza|Crescent|Loop|Pike|Alley|"
+    # abbreviations in Title case only: upper-case notes use them as clinical words, as the PhysioNet train
+    # notes show ("103 SR TO ST" sinus tachycardia, "2 mediasteinal CT" chest tubes, "SQ" subcutaneous)
+    "(?-i:St|Ave|Rd|Ln|Dr|Blvd|Ct|Pl|Ter|Pkwy|Hwy|Cir|Sq|Trl)|"
     # more of the USPS street suffixes (Publication 28, appendix C1), full words, Title-case only: in
     # upper-case clinical notes ("4 LARGE THICK LIQ GREEN STOOLS", "MAP>60 AS WELL") they are words
     "(?-i:Bluffs?|Branch|Bridge|Brooks?|Bypass|Canyon|Causeway|Commons?|Corners?|Cove|Creek|Crossing|Crossroad|"
