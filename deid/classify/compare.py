@@ -97,8 +97,9 @@ def compare_methods(
         mlm_params: keyword arguments for :func:`deid.mlm.adapt.adapt_encoder`.
         params: per-method parameter overrides (merged over ``COMPARE_DEFAULTS``).
         base: base encoder for all methods (``None``: the pinned one).
-        tier_names: the tiers, least strict first; when every label is a tier, rows also give the
-            scores after each method's calibrated fail-safe.
+        tier_names: the tiers, least strict first; when every label is a tier, each method is
+            calibrated after fitting (its time counts as training time) and rows also give the
+            scores after its fail-safe. Otherwise nothing is calibrated.
         calibration: ``auto``, ``cv`` or ``none`` (see :func:`deid.classify.train.calibrate_after_fit`).
 
     Returns:
@@ -152,11 +153,12 @@ def compare_methods(
                 model = create_classifier(method, **method_params)
                 logger.info("compare: %s, shots=%s, %d examples", method, budget or "all", len(sample))
                 model.fit(sample.texts, sample.labels)
+                # Calibration only changes what the fail-safe does: without tiers it is skipped.
                 calibrate_after_fit(
                     model,
                     sample,
-                    calibration=calibration,
-                    tier_names=tier_names if routed_scores else [],
+                    calibration=calibration if routed_scores else "none",
+                    tier_names=tier_names,
                 )
                 calibrate_seconds = (model.calibration_ or {}).get("seconds", 0.0)
                 metrics = evaluate_classifier(

@@ -64,7 +64,7 @@ from deid.cli._common import domain_errors
     type=click.Choice(["auto", "cv", "none"]),
     default="auto",
     show_default=True,
-    help="Cross-validated calibration after each fit (its time counts as training time).",
+    help="Cross-validated calibration after each fit when the labels are tiers (its time counts as training time).",
 )
 @click.option(
     "--tiers",
