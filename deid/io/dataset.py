@@ -339,9 +339,10 @@ class DatasetReader:
     def digest(self) -> dict[str, Any]:
         """What the manifest records of the input: format, and each part's name, size and sha256.
 
-        A single file keeps the one-file form (``name``, ``sha256``, ``bytes``).
+        A single local file keeps the one-file form (``name``, ``sha256``, ``bytes``). Objects on S3
+        are identified by their ETag (no second read of the data) when boto3 is installed.
         """
-        if self.single_file:
+        if self.single_file and self.files[0].location.is_local:
             item = self.files[0]
             return {
                 "name": item.location.name,
@@ -349,7 +350,7 @@ class DatasetReader:
                 "sha256": item.location.sha256(),
                 "bytes": item.size,
             }
-        parts = [{"path": f.name, "bytes": f.size, "sha256": f.location.sha256()} for f in self.files]
+        parts = [{"path": f.name, "bytes": f.size, **_fingerprint(f.location)} for f in self.files]
         combined = hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
         return {
             "name": ", ".join(a.rstrip("/").rsplit("/", 1)[-1] for a in self.arguments),
@@ -358,6 +359,12 @@ class DatasetReader:
             "bytes": sum(f.size for f in self.files),
             "files": parts,
         }
+
+
+def _fingerprint(location: Location) -> dict[str, str]:
+    """``{"etag": ...}`` for an S3 object (the store's content tag), else ``{"sha256": ...}`` of the bytes."""
+    etag = location.etag()
+    return {"etag": etag} if etag else {"sha256": location.sha256()}
 
 
 def _add_constants(shard: Shard, values: dict[str, Any], types: dict[str, pa.DataType]) -> Shard:

@@ -134,6 +134,22 @@ class Location:
         with store_errors(self, "read"):
             return self.filesystem.open_input_file(self.path)
 
+    def etag(self) -> str | None:
+        """The object's ETag on S3 (``None`` elsewhere, or without boto3)."""
+        if self.scheme != "s3":
+            return None
+        try:
+            import boto3
+            from botocore.exceptions import BotoCoreError, ClientError
+        except ImportError:
+            return None
+        bucket, _, key = self.path.partition("/")
+        try:
+            head = boto3.client("s3").head_object(Bucket=bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise store_error(self, "read", OSError(type(exc).__name__ + " " + _client_code(exc))) from None
+        return str(head.get("ETag", "")).strip('"') or None
+
     def sha256(self, chunk: int = 1 << 20) -> str:
         """Hex sha256 of the file's content, streamed."""
         digest = hashlib.sha256()
@@ -298,6 +314,14 @@ def missing_bucket(location: Location) -> bool:
     bucket = location.path.split("/", 1)[0]
     with store_errors(location, "read"):
         return bool(location.filesystem.get_file_info(bucket).type == pafs.FileType.NotFound)
+
+
+def _client_code(exc: BaseException) -> str:
+    """The error code and HTTP status of a botocore error (never its message)."""
+    response = getattr(exc, "response", None) or {}
+    code = response.get("Error", {}).get("Code", "")
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
+    return f"{code} http status {status}"
 
 
 def walk(location: Location) -> Iterator[pafs.FileInfo]:

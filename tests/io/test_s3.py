@@ -156,9 +156,19 @@ def test_when_input_and_output_are_s3_then_output_reads_back_and_equals_the_loca
     ]
     assert "_report.json" in stored and "_deid.lock" not in stored
     assert not any(name.startswith("_rejects/") for name in stored)
+    assert all(len(f["etag"]) >= 32 and "sha256" not in f for f in manifest["input"]["files"])
     local = tmp_path / "local"
     assert _redact(str(folder), str(local), config).exit_code == 0
     assert _parts(stored) == {p.name: p.read_bytes() for p in local.glob("part-*")}
+    # A changed input object (new ETag) is not resumed into the same output.
+    table = pq.read_table(folder / "date=2026-12-01" / "part-00000.parquet").slice(1)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    with _s3().open_output_stream(f"{BUCKET}/in-roundtrip/date=2026-12-01/part-00000.parquet") as out:
+        out.write(sink.getvalue().to_pybytes())
+    resumed = _redact(source, f"s3://{BUCKET}/out-roundtrip", config, "--resume")
+    assert resumed.exit_code == 1 and "cannot resume: the input differs" in resumed.output, resumed.output
+    assert f"s3://{BUCKET}/out-roundtrip/_manifest.json" in resumed.output
 
 
 @pytest.mark.slow
