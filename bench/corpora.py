@@ -5,6 +5,7 @@
   never fall inside a gold span; the spans inside the cut are kept with shifted offsets.
 * **long**: clinical-note-length documents (1,500-4,000 characters): several synthetic clinical
   notes, nursing notes and forms about the same patient, joined by blank lines.
+* **notes**: the "small job": documents of 560-1,160 characters (about 860), built like **long**.
 
 The same sizes and seeds always give the same texts (see :func:`corpus_digest`).
 """
@@ -12,16 +13,21 @@ The same sizes and seeds always give the same texts (see :func:`corpus_digest`).
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 SHORT_SEED = 5101
 LONG_SEED = 5202
 LONG_MIN_CHARS = 1500
 MIN_SHORT_CHARS = 20
 LONG_MAX_CHARS = 4000
+NOTES_SEED = 5303
+NOTES_MIN_CHARS = 560
+NOTES_MAX_CHARS = 1160
 # Styles the long documents are assembled from, with their weights.
 LONG_PART_STYLES = (("clinical_note", 0.55), ("nursing_note", 0.3), ("form", 0.15))
 
@@ -114,6 +120,24 @@ def long_documents(n: int, seed: int = LONG_SEED) -> list[Document]:
         n: number of documents.
         seed: generator seed.
     """
+    return _assembled_documents(n, seed, LONG_MIN_CHARS, LONG_MAX_CHARS, "l")
+
+
+def note_documents(n: int, seed: int = NOTES_SEED) -> list[Document]:
+    """``n`` clinical-note-length documents of 560-1,160 characters (about 860 on average).
+
+    The "small job" of the benchmark: what a new user times first (a daily extract of notes).
+    Built like :func:`long_documents`, with a shorter target length.
+
+    Args:
+        n: number of documents.
+        seed: generator seed.
+    """
+    return _assembled_documents(n, seed, NOTES_MIN_CHARS, NOTES_MAX_CHARS, "n")
+
+
+def _assembled_documents(n: int, seed: int, min_chars: int, max_chars: int, prefix: str) -> list[Document]:
+    """Documents of ``min_chars``-``max_chars``: synthetic notes about one patient joined by blank lines."""
     from deid.ner.synth import SyntheticGenerator
 
     rng = random.Random(seed)
@@ -122,7 +146,7 @@ def long_documents(n: int, seed: int = LONG_SEED) -> list[Document]:
     weights = [w for _, w in LONG_PART_STYLES]
     out: list[Document] = []
     for i in range(n):
-        target = rng.randint(LONG_MIN_CHARS, LONG_MAX_CHARS)
+        target = rng.randint(min_chars, max_chars)
         patient = gen.new_person()
         text = ""
         spans: list[tuple[int, int, str]] = []
@@ -130,15 +154,28 @@ def long_documents(n: int, seed: int = LONG_SEED) -> list[Document]:
         while len(text) < target:
             part = gen.document(style, patient=patient)
             offset = len(text) + (2 if text else 0)
-            if offset + len(part["text"]) > LONG_MAX_CHARS:
-                if len(text) >= LONG_MIN_CHARS:
+            if offset + len(part["text"]) > max_chars:
+                if len(text) >= min_chars:
                     break
                 style = "nursing_note"  # the shortest style always fits below the minimum
                 continue
             text = (text + "\n\n" if text else "") + part["text"]
             spans += [(s + offset, e + offset, label) for s, e, label in _spans_of(part)]
             style = rng.choices(styles, weights)[0]
-        out.append(Document(f"l{i:05d}", text, spans))
+        out.append(Document(f"{prefix}{i:05d}", text, spans))
+    return out
+
+
+def read_documents(path: str | Path, n: int) -> list[Document]:
+    """The first ``n`` documents of a spans-JSONL file (``{"id", "text", "spans": [{start, end, label}]}``)."""
+    out: list[Document] = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if len(out) == n:
+                break
+            if line.strip():
+                row = json.loads(line)
+                out.append(Document(str(row["id"]), row["text"], _spans_of(row)))
     return out
 
 

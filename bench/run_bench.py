@@ -39,15 +39,20 @@ SETUPS: dict[str, str] = {
     "s": "deid full w=1 t=1",
     "f": "deid int8 w=2",
     "g": "deid fp32 w=2",
+    "p": "deid detect CLI",
 }
 # (s) is (d) with one thread: (e)/(s) is the scaling of 2 single-thread workers over one.
 # (f) and (g) are (e) with detection.transformer.precision int8 and fp32 (the default, auto, is bf16
 # on a CPU with native bfloat16, else fp32).
-MODEL_SETUPS = ("b", "d", "e", "s", "f", "g")
+MODEL_SETUPS = ("b", "d", "e", "s", "f", "g", "p")
+# (p) is what a user runs: `deid detect IN.jsonl OUT.jsonl` as its own process, default config and
+# workers, timed from spawn to exit (interpreter start, imports, worker start-up, writing).
+# The "notes" corpus (the small job) is measured by (a) and (p) only.
+NOTES_SETUPS = ("a", "p")
 # "mem" reruns (d) on a tenth of the short corpus: (d)'s peak over that one shows memory growth.
 STEPS = (*SETUPS, "flops", "mem")
-FULL_SIZES = {"short": 10_000, "long": 500}
-QUICK_SIZES = {"short": 300, "long": 30}
+FULL_SIZES = {"short": 10_000, "long": 500, "notes": 1_000}
+QUICK_SIZES = {"short": 300, "long": 30, "notes": 200}
 # (b) runs a transformer on every text, one text at a time: on 2 cores the full short corpus
 # would take most of the time budget, so it runs on a documented prefix (the styles rotate, so a
 # prefix has the corpus' mix).
@@ -213,6 +218,11 @@ def _child_job(spec: dict[str, Any]) -> dict[str, Any]:
         "job_rows_per_s": report.rows_per_s,
         "rows_rejected": report.rows_rejected,
         "steady_docs_per_s": steady_rate(report.throughput, spec["workers"]),
+        # the job plans smaller shards for small inputs (deid/run/planning.py)
+        "planned_shard_size": json.loads(output.with_name(output.name + ".manifest.json").read_text())[
+            "shard_size"
+        ],
+        "shards": report.shards_total,
     }
 
 
@@ -472,6 +482,7 @@ def run_child(
     env.setdefault("TRANSFORMERS_VERBOSITY", "error")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spawned = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", str(spec_path)], env=env
     )
@@ -483,6 +494,7 @@ def run_child(
             process.wait()
             log(f"{name}: killed after {timeout:.0f} s")
             return None, sampler.peak_bytes / 2**20
+        exited = time.perf_counter()
     if rc != 0 or not Path(spec["result"]).is_file():
         log(f"{name}: failed (exit status {rc})")
         return None, sampler.peak_bytes / 2**20
@@ -490,8 +502,74 @@ def run_child(
     result = json.loads(Path(spec["result"]).read_text())
     # CPU seconds of the child and of its waited-for workers (user + system)
     result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["process_s"] = exited - spawned
     result["peak_main_process_mb"] = sampler.peak_root_bytes / 2**20
     return result, sampler.peak_bytes / 2**20
+
+
+def run_cli_process(
+    spec: dict[str, Any], workdir: Path, timeout: float | None
+) -> tuple[dict[str, Any] | None, float]:
+    """Set-up (p): ``deid detect CORPUS.jsonl OUT.jsonl`` as a user runs it, timed from spawn to exit.
+
+    Default configuration and workers (every core the process may use: ``--threads`` of them).
+    Returns (result or None on failure, peak tree RSS MB), like :func:`run_child`.
+    """
+    name = spec["name"]
+    output = Path(spec["output"])
+    command = [sys.executable, "-m", "deid", "detect", spec["corpus"], str(output)]
+    command += ["--text-column", "text", "--id-column", "id", "--overwrite", "--no-progress"]
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.pop(var, None)  # as a user's shell: deid sets its workers' threads itself
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    cores = sorted(os.sched_getaffinity(0))
+    chosen = cores[: spec["threads"]]
+
+    def pin() -> None:
+        os.sched_setaffinity(0, chosen)
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spawned = time.perf_counter()
+    with open(workdir / f"{name}.stderr.log", "wb") as errors:
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors, preexec_fn=pin
+        )
+        with TreeRssSampler(process.pid) as sampler:
+            try:
+                rc = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                log(f"{name}: killed after {timeout:.0f} s")
+                return None, sampler.peak_bytes / 2**20
+            exited = time.perf_counter()
+    if rc != 0 or not output.is_file():
+        log(f"{name}: failed (exit status {rc}; see {workdir / (name + '.stderr.log')} with --keep-workdir)")
+        return None, sampler.peak_bytes / 2**20
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ids, spans = [], []
+    with open(output, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            ids.append(row["id"])
+            spans.append([(s["start"], s["end"], s["label"]) for s in row["spans"]])
+    job_report = json.loads(output.with_name(output.name + ".report.json").read_text())
+    wall = exited - spawned
+    return {
+        "ids": ids,
+        "spans": spans,
+        "startup_s": None,
+        "wall_s": wall,
+        "process_s": wall,
+        # the deid process and its waited-for worker processes (user + system)
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "rows_rejected": job_report["rows_rejected"],
+        "workers": job_report["workers"],
+        "shards": job_report["shards_total"],
+        "hwm_self_mb": 0.0,
+        "peak_main_process_mb": sampler.peak_root_bytes / 2**20,
+    }, sampler.peak_bytes / 2**20
 
 
 def leak_and_precision(
@@ -565,7 +643,9 @@ def render(report: dict[str, Any]) -> str:
         "docs",
         "start s",
         "wall s",
+        "proc s",
         "cpu s",
+        "cpu/wall",
         "docs/s",
         "chars/s",
         "peak MB",
@@ -586,7 +666,9 @@ def render(report: dict[str, Any]) -> str:
                 str(row["docs"]),
                 startup,
                 f"{row['wall_s']:.1f}",
+                f"{row['process_s']:.1f}",
                 f"{row['cpu_s']:.1f}",
+                f"{row['cpu_s'] / row['process_s']:.2f}",
                 f"{row['docs_per_s']:.1f}",
                 f"{row['chars_per_s']:,.0f}",
                 f"{row['peak_rss_mb']:.0f}",
@@ -605,7 +687,8 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
         lines.append(
             "docs/s ratios (all-in wall time; a subsampled set-up is projected to the full corpus; "
-            "'steady': once every worker is busy, start-up and first shards excluded):"
+            "'steady': once every worker is busy, start-up and first shards excluded; "
+            "'proc': whole process, spawn to exit):"
         )
         for ratio in report["ratios"]:
             projected = ", ".join(f"({s}) projected" for s in ratio["projected"])
@@ -681,12 +764,20 @@ def compute_ratios(rows: list[dict[str, Any]], full_docs: dict[str, int]) -> lis
     def steady(row: dict[str, Any]) -> float | None:
         return row.get("steady_docs_per_s")
 
+    def whole(row: dict[str, Any]) -> float | None:
+        # whole process, spawn to exit: what a user times (never projected: (a) and (p) run every doc)
+        return row["docs"] / row["process_s"] if row.get("process_s") and not projected(row) else None
+
     found = {(r["setup"], r["corpus"]): r for r in rows if not r.get("error")}
     pairs = [(top, base) for top in ("d", "e", "f", "g") for base in ("a", "b")]
     pairs += [("e", "s"), ("e", "g"), ("f", "e")]
-    measures = [("", pairs, rate), (" steady", [("e", "s"), ("d", "s")], steady)]
+    measures = [
+        ("", pairs, rate),
+        (" steady", [("e", "s"), ("d", "s")], steady),
+        (" proc", [("p", "a"), ("p", "e")], whole),
+    ]
     ratios = []
-    for corpus in ("short", "long"):
+    for corpus in ("short", "long", "notes"):
         for suffix, chosen, measure in measures:
             for top, base in chosen:
                 pair = found.get((top, corpus)), found.get((base, corpus))
@@ -723,6 +814,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--short", type=int, help="short-corpus documents (default 10000; --quick 300)")
     parser.add_argument("--long", type=int, help="long-corpus documents (default 500; --quick 30)")
     parser.add_argument(
+        "--notes", type=int, help="notes-corpus (small job) documents (default 1000; --quick 200)"
+    )
+    parser.add_argument(
+        "--notes-file",
+        type=Path,
+        help="spans JSONL ({id, text, spans}) to use as the notes corpus instead of synthetic notes "
+        "(e.g. PhysioNet train notes under $DEID_DATA_DIR); its first --notes documents",
+    )
+    parser.add_argument(
         "--b-short", type=int, help="(b) subsample of the short corpus (default 2000; --quick 100)"
     )
     parser.add_argument(
@@ -753,7 +853,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pyarrow.parquet as pq
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from corpora import corpus_digest, iter_stats, long_documents, short_documents
+    from corpora import (
+        corpus_digest,
+        iter_stats,
+        long_documents,
+        note_documents,
+        read_documents,
+        short_documents,
+    )
 
     steps = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(steps) - set(STEPS))
@@ -765,6 +872,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = dict(QUICK_SIZES if args.quick else FULL_SIZES)
     sizes["short"] = args.short or sizes["short"]
     sizes["long"] = args.long or sizes["long"]
+    sizes["notes"] = args.notes or sizes["notes"]
     b_sizes = dict(B_SUBSAMPLE_QUICK if args.quick else B_SUBSAMPLE_FULL)
     b_sizes["short"] = args.b_short or b_sizes["short"]
     b_sizes["long"] = args.b_long or b_sizes["long"]
@@ -789,9 +897,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="deid-bench-"))
     bench_started = time.perf_counter()
     try:
-        log(f"building corpora ({sizes['short']} short, {sizes['long']} long) in {workdir}")
+        log(
+            f"building corpora ({sizes['short']} short, {sizes['long']} long, {sizes['notes']} notes) in {workdir}"
+        )
         t0 = time.perf_counter()
-        corpora = {"short": short_documents(sizes["short"]), "long": long_documents(sizes["long"])}
+        corpora = {
+            "short": short_documents(sizes["short"]),
+            "long": long_documents(sizes["long"]),
+            "notes": (
+                read_documents(args.notes_file, sizes["notes"])
+                if args.notes_file
+                else note_documents(sizes["notes"])
+            ),
+        }
+        if args.notes_file:
+            report["notes"].append(
+                f"notes corpus: the first {sizes['notes']} documents of {args.notes_file.name}"
+            )
         for name, docs in corpora.items():
             stats = dict(iter_stats(docs))
             stats["digest"] = corpus_digest(docs)
@@ -847,11 +969,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 hf_dir = Path(exported["out_dir"])
             for corpus, docs in corpora.items():
+                if corpus == "notes" and setup not in NOTES_SETUPS:
+                    continue
                 name = f"{setup}-{corpus}"
                 label = f"({setup}) {SETUPS[setup]}"
                 spec: dict[str, Any] = {"name": name, "label": label, "setup": setup, "threads": threads}
                 note = ""
-                if setup in ("a", "b"):
+                if setup == "p":
+                    spec.update(
+                        kind="cli",
+                        corpus=str(workdir / f"{corpus}.jsonl"),
+                        output=str(workdir / f"{name}.spans.jsonl"),
+                    )
+                    note = "deid detect, default config and workers, whole process"
+                elif setup in ("a", "b"):
                     spec.update(kind="presidio", corpus=str(workdir / f"{corpus}.jsonl"))
                     if setup == "b":
                         spec["hf_model_dir"] = str(hf_dir)
@@ -883,13 +1014,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if setup == "s":
                         note += ", 1 thread"
                 log(f"{label} on {corpus}: running")
-                result, peak_mb = run_child(spec, workdir, args.timeout)
+                if setup == "p":
+                    result, peak_mb = run_cli_process(spec, workdir, args.timeout)
+                else:
+                    result, peak_mb = run_child(spec, workdir, args.timeout)
                 if result is None:
                     report["rows"].append(
                         {"setup": setup, "setup_label": label, "corpus": corpus, "error": "failed"}
                     )
                     continue
                 n_docs = len(result["ids"])
+                if setup == "p":
+                    note += f", {result['workers']} workers, {result['shards']} shards"
+                elif result.get("planned_shard_size") not in (
+                    None,
+                    spec.get("config", {}).get("run", {}).get("shard_size"),
+                ):
+                    note += f" (planned {result['planned_shard_size']}: {result['shards']} shards)"
                 if result.get("rows_rejected"):
                     note += f", {result['rows_rejected']} rows rejected"
                 chars = (
@@ -906,6 +1047,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "chars": chars,
                     "startup_s": result["startup_s"],
                     "wall_s": result["wall_s"],
+                    "process_s": result["process_s"],
                     "cpu_s": result["cpu_s"],
                     "docs_per_s": n_docs / result["wall_s"],
                     "steady_docs_per_s": result.get("steady_docs_per_s"),
