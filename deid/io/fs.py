@@ -12,6 +12,7 @@ message is not quoted (it could hold a signed URL), only its category.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -139,13 +140,13 @@ class Location:
         if self.scheme != "s3":
             return None
         try:
-            import boto3
+            import boto3  # noqa: F401 - the client below needs it
             from botocore.exceptions import BotoCoreError, ClientError
         except ImportError:
             return None
         bucket, _, key = self.path.partition("/")
         try:
-            head = boto3.client("s3").head_object(Bucket=bucket, Key=key)
+            head = s3_client().head_object(Bucket=bucket, Key=key)
         except (BotoCoreError, ClientError) as exc:
             raise store_error(self, "read", OSError(type(exc).__name__ + " " + _client_code(exc))) from None
         return str(head.get("ETag", "")).strip('"') or None
@@ -314,6 +315,26 @@ def missing_bucket(location: Location) -> bool:
     bucket = location.path.split("/", 1)[0]
     with store_errors(location, "read"):
         return bool(location.filesystem.get_file_info(bucket).type == pafs.FileType.NotFound)
+
+
+def s3_client() -> Any:
+    """A boto3 S3 client for the current AWS settings (one per settings, reused: creating one is slow)."""
+    keys = (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+    )
+    return _s3_client(tuple(os.environ.get(k) for k in keys))
+
+
+@functools.lru_cache(maxsize=4)
+def _s3_client(settings: tuple[str | None, ...]) -> Any:
+    import boto3
+
+    return boto3.client("s3")
 
 
 def _client_code(exc: BaseException) -> str:

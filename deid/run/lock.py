@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from deid.errors import OutputError
-from deid.io.fs import Location, store_errors
+from deid.io.fs import Location, s3_client, store_errors
 
 logger = logging.getLogger(__name__)
 
@@ -297,14 +297,14 @@ class OutputLock:
 def _s3_put_if_absent(location: Location, text: str) -> bool:
     """``PutObject`` with ``If-None-Match: *``; ``False`` when the object exists."""
     try:
-        import boto3
+        import boto3  # noqa: F401 - the client below needs it
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:
         raise OutputError(
             f"{location.uri}: the output lock on s3:// needs boto3 (pip install 'deid[s3]')"
         ) from None
     bucket, _, key = location.path.partition("/")
-    client: Any = boto3.client("s3")
+    client: Any = s3_client()
     try:
         client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), IfNoneMatch="*")
     except ClientError as exc:
