@@ -120,6 +120,11 @@ class TierTaxonomy(BaseModel):
         if self.min_confidence is None and fail_safe and fail_safe.get("goal"):
             goal = fail_safe["goal"]
             threshold = fail_safe.get("threshold")
+            if goal["tier"] not in self.names:
+                raise ConfigError(
+                    f"the router's fail-safe protects tier '{goal['tier']}', which is not a tier here "
+                    f"({', '.join(self.names)}); set min_confidence in the tiers file or recalibrate"
+                )
             routed, predicted = route_with_threshold(proba, classes, self.names, goal["tier"], threshold)
             rule = (
                 f"calibrated: {goal['tier']} when P({goal['tier']} or stricter) >= {threshold} "

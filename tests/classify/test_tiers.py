@@ -83,3 +83,9 @@ def test_when_file_is_invalid_then_config_error_names_the_key(
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_tiers(path)
+
+
+def test_when_router_goal_tier_is_unknown_to_the_taxonomy_then_config_error() -> None:
+    odd = {**CALIBRATED, "goal": {"tier": "secret", "min_recall": 0.9}}
+    with pytest.raises(ConfigError, match="'secret', which is not a tier"):
+        load_tiers().route(PROBA, CLASSES, odd)
