@@ -31,9 +31,10 @@ from deid.cli._common import domain_errors
 @click.option(
     "--data",
     "data_path",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
-    help="Labelled documents (Parquet/CSV/TSV/JSONL).",
+    help="Labelled documents (Parquet/CSV/TSV/JSONL). Required except for zero-shot, which without "
+    "data routes to every tier of the tiers file by its definition.",
 )
 @click.option("--text-column", default=None, help="Text column [default: text].")
 @click.option("--label-column", default=None, help="Label column [default: label].")
@@ -119,7 +120,7 @@ from deid.cli._common import domain_errors
 def train(
     method: str | None,
     config_path: Path | None,
-    data_path: Path,
+    data_path: Path | None,
     text_column: str | None,
     label_column: str | None,
     out_dir: Path,
@@ -196,6 +197,22 @@ def train(
         min_recall=fail_safe_recall if fail_safe_recall is not None else config.fail_safe.min_recall,
     )
     tiers_file = str(tiers_path) if tiers_path is not None else config.tiers
+    if data_path is None:
+        if method != "zero-shot":
+            raise ConfigError(
+                f"--data is required for method '{method}' (only zero-shot trains without labels)"
+            )
+        from deid.classify.registry import create_classifier
+
+        with quiet_libraries():
+            model = create_classifier(method, **{**params, "tiers": params.get("tiers", tiers_file)})
+            model.from_descriptions()  # type: ignore[attr-defined]
+            model.save(
+                out_dir, overwrite=overwrite, description=description or "no labelled data: tier definitions"
+            )
+        click.echo(f"zero-shot router over {', '.join(map(str, model.classes_))} (no labels) -> {out_dir}")
+        click.echo(describe_calibration(None, None))
+        return
     data = read_labelled(data_path, text_column, label_column)
     unlabelled = (
         read_texts(unlabelled_path, unlabelled_text_column or text_column) if unlabelled_path else None

@@ -317,3 +317,22 @@ def test_when_config_has_a_label_map_then_training_uses_and_stores_it(
     assert meta["classes"] == ["confidential", "internal", "restricted"]
     assert meta["label_map"]["personal"] == "confidential"
     assert meta["fail_safe"]["goal"]["min_recall"] == 1.0
+
+
+def test_when_training_zero_shot_without_data_then_it_routes_to_every_tier(
+    tiny_encoder: Path, tmp_path: Path
+) -> None:
+    from deid.classify import load_classifier
+
+    out = tmp_path / "zs"
+    output = _run(
+        ["classify", "train", "--method", "zero-shot", "--out", str(out), "--base", str(tiny_encoder)]
+    )
+    assert "(no labels)" in output
+    model = load_classifier(out)
+    assert list(model.classes_) == ["confidential", "internal", "public", "restricted"]
+    assert model.predict_proba(["a contract with prices"]).shape == (1, 4)
+    result = CliRunner().invoke(
+        cli, ["classify", "train", "--method", "frozen", "--out", str(tmp_path / "f")]
+    )
+    assert result.exit_code == 1 and "--data is required" in result.output
