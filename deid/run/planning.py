@@ -8,9 +8,11 @@ worker does nearly all the work while the others wait; the same happens to every
     shard_size = min(run.shard_size, max(MIN_SHARD_ROWS, ceil(rows / TARGET_SHARDS)))
 
 * ``rows`` is the input's row count: exact for Parquet (from the file footers), an upper bound for
-  CSV and JSONL (the number of lines, header excluded; quoted line breaks and blank lines count), got
-  from one pass over the bytes that counts newlines (about 1 GB/s, cheaper than the digest the job
-  computes anyway).
+  CSV and JSONL (the number of lines, header excluded; quoted line breaks and blank lines count).
+  Lines are counted only until the plan is certain (``TARGET_SHARDS x run.shard_size`` lines: past
+  that the configured size applies), at about 1 GB/s on a local file. On an object store a file is
+  not read twice: past its first 8 MiB its lines are estimated from that prefix and the object's
+  size (still a function of the data alone).
 * ``TARGET_SHARDS`` (64) is enough shards to keep every core of a large machine busy and to bound
   the time one worker waits for the last shard of another to about 1/32 of the run on 2 cores.
 * ``MIN_SHARD_ROWS`` (32) keeps per-shard costs (a part file, a manifest rewrite, a few
@@ -38,6 +40,8 @@ TARGET_SHARDS = 64
 #: No planned shard is smaller than this (unless ``run.shard_size`` is).
 MIN_SHARD_ROWS = 32
 _CHUNK = 1 << 20
+# Bytes of a remote (object-store) CSV/JSONL file read to estimate its lines.
+_REMOTE_PREFIX = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -88,17 +92,24 @@ def plan_shard_size(
     """
     if configured < 1 or target_shards < 1 or min_shard_rows < 1:
         raise ValueError("shard sizes and the shard target must be positive")
-    rows, exact = count_rows(sources, input_format)
+    rows, exact = count_rows(sources, input_format, enough=target_shards * configured)
     wanted = max(min_shard_rows, math.ceil(rows / target_shards))
     return ShardPlan(shard_size=min(configured, wanted), configured=configured, rows=rows, exact=exact)
 
 
-def count_rows(sources: Sequence[Any], input_format: str) -> tuple[int, bool]:
+def count_rows(sources: Sequence[Any], input_format: str, *, enough: int | None = None) -> tuple[int, bool]:
     """The data rows of ``sources``: ``(count, exact)``.
 
     Parquet: the sum of the footers' row counts (exact, nothing but the footers is read).
     CSV: lines minus one header line per file; JSONL: lines (upper bounds: a quoted line break in a
-    CSV cell and a blank line count as lines). A last line without a final newline counts.
+    CSV cell and a blank line count as lines). A last line without a final newline counts. A remote
+    file larger than 8 MiB is estimated from its first 8 MiB and its size.
+
+    Args:
+        sources: the files (see :func:`plan_shard_size`).
+        input_format: ``parquet``, ``csv`` or ``jsonl``.
+        enough: stop counting lines once this many are found (the count returned is then at least
+            ``enough``).
 
     Raises:
         InputError: a file cannot be read.
@@ -109,7 +120,13 @@ def count_rows(sources: Sequence[Any], input_format: str) -> tuple[int, bool]:
     if input_format not in ("csv", "jsonl"):
         raise ValueError(f"unknown input format {input_format!r}")
     header = 1 if input_format == "csv" else 0
-    return sum(max(0, _lines(source) - header) for source in sources), False
+    total = 0
+    for source in sources:
+        left = None if enough is None else enough - total + header
+        total += max(0, _lines(source, left) - header)
+        if enough is not None and total >= enough:
+            break
+    return total, False
 
 
 def _parquet_rows(source: Any) -> int:
@@ -125,16 +142,27 @@ def _parquet_rows(source: Any) -> int:
         raise InputError(_name(source), f"not a readable Parquet file ({type(exc).__name__})") from None
 
 
-def _lines(source: Any) -> int:
-    """Newlines in the file, plus one when the last line has none."""
+def _lines(source: Any, enough: int | None = None) -> int:
+    """Newlines in the file, plus one when the last line has none (an estimate past a remote prefix).
+
+    Stops early once ``enough`` lines are counted.
+    """
+    local = isinstance(source, str | Path) or getattr(source, "is_local", False)
     count = 0
+    read = 0
     last = b"\n"
     try:
         handle = open(source, "rb") if isinstance(source, str | Path) else source.open_binary()  # noqa: SIM115
         with handle:
             while chunk := handle.read(_CHUNK):
                 count += chunk.count(b"\n")
+                read += len(chunk)
                 last = chunk[-1:]
+                if enough is not None and count >= enough:
+                    return count
+                if not local and read >= _REMOTE_PREFIX:
+                    size = int(source.info().size or read)
+                    return max(count, math.ceil(count * size / read))
     except OSError as exc:
         raise InputError(_name(source), f"cannot be read ({exc.strerror or type(exc).__name__})") from None
     return count + (last != b"\n")

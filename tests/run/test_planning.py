@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,7 +32,7 @@ def _parquet(path: Path, rows: int, row_group: int | None = None) -> Path:
         (1_034, 1000, MIN_SHARD_ROWS),  # the issue's 1,034 notes: 33 shards, not 1,000 + 34
         (10_000, 1000, 157),  # ceil(10,000 / 64)
         (64_000, 1000, 1000),  # large inputs: the configured size, as before
-        (10_000_000, 1000, 1000),
+        (1_000_000, 1000, 1000),
     ],
 )
 def test_when_rows_known_then_shard_size_follows_the_rule(
@@ -40,9 +42,12 @@ def test_when_rows_known_then_shard_size_follows_the_rule(
     path.write_bytes(b"id,note\n" + b"1,x\n" * rows)
     plan = plan_shard_size([path], "csv", configured)
     assert plan.shard_size == expected
-    assert plan.rows == rows and not plan.exact
-    assert plan.shards == -(-rows // expected)
     assert plan.shard_size == min(configured, max(MIN_SHARD_ROWS, -(-rows // TARGET_SHARDS)))
+    assert not plan.exact
+    if rows < TARGET_SHARDS * configured:
+        assert plan.rows == rows and plan.shards == -(-rows // expected)
+    else:  # counting stops once the configured size is certain
+        assert TARGET_SHARDS * configured <= plan.rows <= rows
 
 
 def test_when_parquet_then_rows_exact_from_footers_of_every_file(tmp_path: Path) -> None:
@@ -64,6 +69,48 @@ def test_when_text_format_then_lines_counted(tmp_path: Path, content: bytes, fmt
     path = tmp_path / f"in.{fmt}"
     path.write_bytes(content)
     assert count_rows([path, path], fmt) == (2 * expected, False)
+
+
+class _RemoteFile:
+    """A stand-in for an object-store location (deid.io.fs.Location): not local, sized, streamed."""
+
+    is_local = False
+    uri = "s3://bucket/notes.jsonl"
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.read_bytes = 0
+
+    def open_binary(self) -> io.BufferedReader:
+        outer = self
+
+        class Counting(io.BytesIO):
+            def read(self, size: int | None = -1) -> bytes:
+                chunk = super().read(size)
+                outer.read_bytes += len(chunk)
+                return chunk
+
+        return io.BufferedReader(Counting(self.data))
+
+    def info(self) -> SimpleNamespace:
+        return SimpleNamespace(size=len(self.data))
+
+
+def test_when_remote_file_is_large_then_lines_estimated_from_a_prefix_not_read_twice() -> None:
+    line = b'{"id": 1, "note": "' + b"x" * 980 + b'"}\n'  # 1,000 bytes
+    remote = _RemoteFile(line * 20_000)  # 20 MB, 20,000 rows
+    rows, exact = count_rows([remote], "jsonl")
+    assert not exact and abs(rows - 20_000) <= 20  # an estimate from the first 8 MiB
+    assert remote.read_bytes <= 9 << 20
+    small = _RemoteFile(line * 10)
+    assert count_rows([small], "jsonl") == (10, False)
+
+
+def test_when_enough_lines_counted_then_counting_stops(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"{}\n" * 300_000)
+    rows, _ = count_rows([path, path], "jsonl", enough=1_000)
+    assert 1_000 <= rows <= 300_000  # the second file is not read (nor the rest of a longer first one)
 
 
 def test_when_file_unreadable_then_input_error_names_it(tmp_path: Path) -> None:
