@@ -217,13 +217,17 @@ class OutputLock:
         """Create the lock file with ``text`` unless it exists; whether it was created."""
         if self.location.is_local:
             path = Path(self.location.path)
-            if not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._made_dir = path.parent
             try:
+                if not path.parent.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    self._made_dir = path.parent
                 descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 return False
+            except OSError as exc:
+                raise OutputError(
+                    f"{self.output}: cannot create the output ({exc.strerror or exc})"
+                ) from None
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
