@@ -48,3 +48,61 @@ def test_when_formatting_then_one_row_per_type_and_missing_predictions_show_a_da
     assert leak_ratios([eval_set], results, "deid", "presidio") == [
         "news: deid leak / presidio leak = 2.00"
     ]  # 8/14 over 4/14
+
+
+@pytest.fixture()
+def data_dir(tmp_path):  # type: ignore[no-untyped-def]
+    """A miniature data directory with every file the suite reads."""
+    import json
+
+    (tmp_path / "physionet_deid").mkdir()
+    for name, patients in (("physionet_train.jsonl", range(1, 11)), ("physionet_dev.jsonl", range(41, 44))):
+        with open(tmp_path / "physionet_deid" / name, "w", encoding="utf-8") as handle:
+            for p in patients:
+                text = f"Seen by Dr Lee on 3/4 (patient {p})."
+                spans = [
+                    {"start": 11, "end": 14, "label": "PERSON"},
+                    {"start": 18, "end": 21, "label": "DATE"},
+                ]
+                handle.write(json.dumps({"id": f"physionet-{p}-1", "text": text, "spans": spans}) + "\n")
+    general = tmp_path / "general_ner"
+    general.mkdir()
+    wiki = "".join(f"-DOCSTART- O\n\nArt{i} O\nby O\nAnn I-PER\n\n" for i in range(8))
+    (general / "wikigold.conll").write_text(wiki, encoding="utf-8")
+    for name in ("btc_h.conll", "btc_a.conll"):
+        (general / name).write_text("@\tB-PER\nbob\tB-PER\nin\tO\nParis\tB-LOC\n\n", encoding="utf-8")
+    for name in ("sec_filings_test.conll", "sec_filings_train.conll"):
+        (general / name).write_text(
+            "-DOCSTART- -X- O O\n\nBorrower NNP - I-PER\nAcme NNP - I-ORG\n\n", encoding="utf-8"
+        )
+    (tmp_path / "wnut17").mkdir()
+    (tmp_path / "wnut17" / "emerging.dev.conll").write_text("hi\tO\nAnn\tB-person\n\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_when_building_the_held_out_sets_then_every_set_is_there_with_its_split(data_dir) -> None:  # type: ignore[no-untyped-def]
+    from run_eval import build_sets
+
+    sets = {s.name: s for s in build_sets(data_dir, split="held_out")}
+    assert list(sets) == ["clinical", "tweets", "wikipedia", "sec_filings", "wnut17", "synthetic"]
+    assert "tuning data" in sets["clinical"].split and len(sets["clinical"].docs) == 3
+    assert [d.text.split()[0] for d in sets["wikipedia"].docs] == ["Art3", "Art7"]
+    assert sets["sec_filings"].docs[0].spans == [(9, 13, "ORGANIZATION")]  # "Borrower" is not personal data
+    assert sets["tweets"].docs[0].text == "@bob in Paris"
+    assert sets["clinical"].types is None and sets["tweets"].types == ("PERSON", "LOCATION", "ORGANIZATION")
+    assert len(sets["synthetic"].docs) == 400
+
+
+def test_when_building_the_decision_sets_then_no_held_out_document_is_used(data_dir) -> None:  # type: ignore[no-untyped-def]
+    from run_eval import build_sets
+
+    held = {d.text for s in build_sets(data_dir, split="held_out") for d in s.docs}
+    decision = build_sets(data_dir, split="decision", fold=1, quick=True)
+    names = [s.name for s in decision]
+    assert names == ["clinical", "tweets", "sec_filings", "wikipedia", "synthetic"]
+    clinical = decision[0]
+    assert clinical.split == "decision: CV fold 1"
+    assert all(int(d.id.split("-")[1]) <= 10 for d in clinical.docs)
+    wiki = next(s for s in decision if s.name == "wikipedia")
+    assert not {d.text for d in wiki.docs} & held
+    assert len(next(s for s in decision if s.name == "synthetic").docs) == 80  # --quick: a fifth
