@@ -7,7 +7,7 @@ of Faker's English locales (so that a name which is also a clinical word, "Brady
 country. The dev notes are not read.
 
 Usage:
-    python scripts/build_clinical_lexicon.py [--train /work/shared/data/physionet_deid/physionet_train.jsonl]
+    python scripts/build_clinical_lexicon.py [--train $DEID_DATA_DIR/physionet_deid/physionet_train.jsonl]
         [--min-count 3] [--out deid/detect/data/never_phi_clinical.txt]
 """
 
@@ -72,7 +72,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--train", default="/work/shared/data/physionet_deid/physionet_train.jsonl")
+    from deid.ner.config import resolve_data_dir
+
+    default_train = resolve_data_dir(base=Path(__file__)) / "physionet_deid" / "physionet_train.jsonl"
+    parser.add_argument(
+        "--train", default=str(default_train), help="default: $DEID_DATA_DIR or ../shared/data"
+    )
     parser.add_argument("--min-count", type=int, default=3)
     parser.add_argument("--out", default="deid/detect/data/never_phi_clinical.txt")
     args = parser.parse_args()

@@ -10,7 +10,7 @@ from deid.cli._common import domain_errors
 @click.command(
     "evaluate",
     epilog=(
-        "Example: deid ner evaluate models/deid-ner-minilm /work/shared/data/physionet_deid/physionet_dev.jsonl "
+        "Example: deid ner evaluate models/deid-ner-minilm ../shared/data/physionet_deid/physionet_dev.jsonl "
         "--out runs/eval/model.json"
     ),
 )
