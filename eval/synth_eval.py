@@ -265,71 +265,124 @@ def _address_block(b: _Builder, v: _Values, sep: str = "\n") -> None:
         b.value(f"{street}{sep}{city_line}", "LOCATION")
 
 
+def _title(v: _Values) -> str:
+    return v.rng.choice(("Mr.", "Ms.", "Mrs.", "Mx.", "Dr.", "Prof."))
+
+
 def _claim_letter(b: _Builder, v: _Values) -> None:
     first, last = v.first_last()
-    b.text("Our reference: ").value(v.reference(), "ID").text("\n")
+    b.text(v.rng.choice(("Our reference: ", "Claim no. ", "RE: claim "))).value(v.reference(), "ID").text(
+        "\n"
+    )
     b.value(v.date(), "DATE_TIME").text("\n\n").value(f"{first} {last}", "PERSON").text("\n")
     _address_block(b, v)
-    b.text(f"\n\nDear {v.rng.choice(('Mr.', 'Ms.', 'Mx.', 'Dr.'))} ").value(last, "PERSON").text(",\n\n")
-    b.text("We have reviewed the water-damage claim you lodged on ").value(v.date(), "DATE_TIME")
-    b.text(" under policy ").value(v.reference(), "ID").text(". The adjuster, ")
+    b.text(f"\n\nDear {_title(v)} ").value(last, "PERSON").text(",\n\n")
+    if v.rng.random() < 0.5:
+        b.text("We have reviewed the water-damage claim you lodged on ").value(v.date(), "DATE_TIME")
+        b.text(" under policy ").value(v.reference(), "ID").text(".")
+    else:
+        b.text("Thank you for reporting the collision of ").value(v.date(), "DATE_TIME")
+        b.text(". Your vehicle is insured under contract ").value(v.reference(), "ID").text(".")
+    b.text(v.rng.choice((" The adjuster, ", " Our loss assessor ", " An inspector, ")))
     b.value(v.full_name(), "PERSON").text(" of ").value(v.company(), "ORGANIZATION")
-    b.text(", will visit the property during the week of ").value(v.date(), "DATE_TIME")
-    b.text(". Please keep receipts for the dehumidifier rental and the 2 x 4 lumber.\n\n")
-    b.text("Questions? Call our claims desk at ").value(v.phone(), "PHONE_NUMBER").text(
-        " (Mon-Fri, 8-6).\n\n"
+    b.text(", will contact you before ").value(v.date(), "DATE_TIME")
+    b.text(". Please keep receipts for the dehumidifier rental, the tow and the 2 x 4 lumber.\n\n")
+    b.text(v.rng.choice(("Questions? Call our claims desk at ", "You can reach the claims team on ")))
+    b.value(v.phone(), "PHONE_NUMBER").text(" (Mon-Fri, 8-6).\n\n")
+    b.text(v.rng.choice(("Sincerely,\n", "Yours faithfully,\n", "Best regards,\n"))).value(
+        v.full_name(), "PERSON"
     )
-    b.text("Sincerely,\n").value(v.full_name(), "PERSON").text("\nClaims Supervisor, ")
-    b.value(v.company(), "ORGANIZATION").text("\n")
+    b.text("\nClaims Supervisor, ").value(v.company(), "ORGANIZATION").text("\n")
 
 
 def _lease(b: _Builder, v: _Values) -> None:
-    b.text("RESIDENTIAL LEASE AGREEMENT\n\nThis Lease is entered into on ").value(v.date(), "DATE_TIME")
-    b.text(" by and between ").value(v.company(), "ORGANIZATION").text(' ("Landlord") and ')
-    b.value(v.full_name(), "PERSON").text(' ("Tenant"). Landlord leases to Tenant the premises located at ')
+    b.text(v.rng.choice(("RESIDENTIAL LEASE AGREEMENT\n\n", "LEASE\n\n", "Rental Agreement\n\n")))
+    b.text("This Lease is entered into on ").value(v.date(), "DATE_TIME").text(" by and between ")
+    landlord_first = v.rng.random() < 0.5
+    if landlord_first:
+        b.value(v.company(), "ORGANIZATION").text(' ("Landlord") and ').value(v.full_name(), "PERSON")
+        b.text(' ("Tenant").')
+    else:
+        b.value(v.full_name(), "PERSON").text(' ("Tenant") and ').value(v.company(), "ORGANIZATION")
+        b.text(' ("Landlord").')
+    b.text(" Landlord leases to Tenant the premises located at ")
     _address_block(b, v, sep=", ")
     b.text(' (the "Premises") for a term beginning ').value(v.date(), "DATE_TIME").text(" and ending ")
     b.value(v.date(), "DATE_TIME").text(". Monthly rent is $1,850.00, due on the first day of each month.")
+    if v.rng.random() < 0.5:
+        b.text(" A security deposit of $2,000 is held by ").value(v.company(), "ORGANIZATION").text(".")
     b.text(" Notices to Landlord shall be sent to the attention of ").value(v.full_name(), "PERSON")
     b.text(", tel. ").value(v.phone(), "PHONE_NUMBER").text(". Section 8 of this Lease governs pets.\n")
 
 
 def _news_brief(b: _Builder, v: _Values) -> None:
     b.value(f"{v.city().upper()}, {v.state()}", "LOCATION").text(" - ")
-    b.value(v.full_name(), "PERSON").text(", ").value(v.age(), "AGE").text(", was named chief executive of ")
+    b.value(v.full_name(), "PERSON").text(", ").value(v.age(), "AGE")
+    b.text(v.rng.choice((", was named chief executive of ", ", has joined the board of ", ", left ")))
     b.value(v.company(), "ORGANIZATION").text(" on ").value(v.date(), "DATE_TIME")
-    b.text(", the company said in a statement. She succeeds ").value(v.full_name(), "PERSON")
-    b.text(", who led the firm through its merger with ").value(v.company(), "ORGANIZATION")
-    b.text(". Shares rose 3.2% in early trading. The company's plant in ").value(v.city(), "LOCATION")
-    b.text(" employs about 1,200 people, according to ").value(v.full_name(), "PERSON")
-    b.text(", a spokesperson.\n")
+    b.text(v.rng.choice((", the company said in a statement.", ", according to a filing.", ".")))
+    b.text(v.rng.choice((" She succeeds ", " He replaces ", " They follow ")))
+    b.value(v.full_name(), "PERSON").text(", who led the firm through its merger with ")
+    b.value(v.company(), "ORGANIZATION").text(". Shares rose 3.2% in early trading. ")
+    if v.rng.random() < 0.5:
+        b.text("The company's plant in ").value(v.city(), "LOCATION").text(" employs about 1,200 people, ")
+    else:
+        b.text("Its headquarters at ")
+        _address_block(b, v, sep=", ")
+        b.text(" will stay open, ")
+    b.text("according to ").value(v.full_name(), "PERSON").text(", a spokesperson.\n")
 
 
 def _social_post(b: _Builder, v: _Values) -> None:
     first, _ = v.first_last()
     other, _ = v.first_last()
-    b.text("ok so ").value(first, "PERSON").text(" and i finally tried that taco place on ")
-    b.value(v.street_line(), "LOCATION").text(" in ").value(v.city(), "LOCATION")
-    b.text(" and honestly 10/10. ").value(other, "PERSON").text(" if ur reading this u owe me lunch lol. ")
+    if v.rng.random() < 0.5:
+        b.text("ok so ").value(first, "PERSON").text(" and i finally tried that taco place on ")
+        b.value(v.street_line(), "LOCATION").text(" in ").value(v.city(), "LOCATION")
+        b.text(" and honestly 10/10. ")
+    else:
+        b.text("shoutout to ").value(first, "PERSON").text(" from ").value(v.company(), "ORGANIZATION")
+        b.text(" for fixing my laptop in like 5 min!! best store in ").value(v.city(), "LOCATION").text(". ")
+    b.value(other, "PERSON").text(
+        v.rng.choice((" if ur reading this u owe me lunch lol. ", " miss u already. "))
+    )
     b.text("anyone selling a used bike? text me ").value(v.phone(), "PHONE_NUMBER").text(" #weekend\n")
 
 
 def _voicemail(b: _Builder, v: _Values) -> None:
     first, last = v.first_last()
-    b.text("[Voicemail, 0:47] Hi, this message is for ").value(v.full_name(), "PERSON")
-    b.text(". This is ").value(f"{first} {last}", "PERSON").text(" calling from ")
+    b.text(f"[Voicemail, 0:{v.rng.randint(10, 59)}] ")
+    b.text(
+        v.rng.choice(
+            ("Hi, this message is for ", "Hello, I'm trying to reach ", "Good morning, calling for ")
+        )
+    )
+    b.value(v.full_name(), "PERSON").text(". This is ").value(f"{first} {last}", "PERSON").text(
+        " calling from "
+    )
     b.value(v.company(), "ORGANIZATION").text(" about your order, reference ").value(v.reference(), "ID")
     b.text(". It was scheduled for ").value(v.date(), "DATE_TIME")
     b.text(" but the part is back-ordered. Please call me back at ").value(v.phone(), "PHONE_NUMBER")
-    b.text(" or email ").value(v.email(first, last), "EMAIL_ADDRESS").text(". Thanks, bye.\n")
+    if v.rng.random() < 0.6:
+        b.text(" or email ").value(v.email(first, last), "EMAIL_ADDRESS")
+    b.text(". Thanks, bye.\n")
 
 
 def _record(b: _Builder, v: _Values) -> None:
-    b.text("REC|").value(v.reference(), "ID").text("|NAME=").value(v.full_name(), "PERSON")
-    b.text("|DOB=").value(v.date(), "DATE_TIME").text("|AGE=").value(v.age(), "AGE")
-    b.text("|SSN=").value(v.ssn(), "US_SSN").text("|ADDR=")
+    fields: list[tuple[str, str, str]] = [
+        ("NAME", v.full_name(), "PERSON"),
+        ("DOB", v.date(), "DATE_TIME"),
+        ("AGE", v.age(), "AGE"),
+        ("SSN", v.ssn(), "US_SSN"),
+        ("TEL", v.phone(), "PHONE_NUMBER"),
+        ("EMPLOYER", v.company(), "ORGANIZATION"),
+    ]
+    v.rng.shuffle(fields)
+    b.text("REC|").value(v.reference(), "ID")
+    for key, value, label in fields:
+        b.text(f"|{key}=").value(value, label)
+    b.text("|ADDR=")
     _address_block(b, v, sep=", ")
-    b.text("|TEL=").value(v.phone(), "PHONE_NUMBER").text("|EMPLOYER=").value(v.company(), "ORGANIZATION")
     b.text("|STATUS=ACTIVE\n")
 
 
@@ -337,19 +390,29 @@ def _reference(b: _Builder, v: _Values) -> None:
     first, last = v.first_last()
     employee = v.full_name()
     b.text("To whom it may concern,\n\nI am pleased to recommend ").value(employee, "PERSON")
-    b.text(", who worked as a logistics analyst at ").value(v.company(), "ORGANIZATION").text(" from ")
-    b.value(v.date(), "DATE_TIME").text(" to ").value(v.date(), "DATE_TIME")
-    b.text(". In that role they rebuilt our Excel forecasting model and trained new hires. ")
+    b.text(
+        v.rng.choice(
+            (", who worked as a logistics analyst at ", ", a nurse on my ward at ", ", our intern at ")
+        )
+    )
+    b.value(v.company(), "ORGANIZATION").text(" from ").value(v.date(), "DATE_TIME").text(" to ")
+    b.value(v.date(), "DATE_TIME").text(
+        ". In that role they rebuilt our Excel forecasting model and trained new hires. "
+    )
     b.text("Before joining us they studied at ").value(v.company(), "ORGANIZATION").text(" in ")
-    b.value(v.city(), "LOCATION").text(".\n\nKind regards,\n").value(f"{first} {last}", "PERSON")
+    b.value(v.city(), "LOCATION").text(".\n\n")
+    b.text(v.rng.choice(("Kind regards,\n", "Sincerely,\n"))).value(f"{first} {last}", "PERSON")
     b.text("\nHead of Operations\n").value(v.phone(), "PHONE_NUMBER").text(" | ")
     b.value(v.email(first, last), "EMAIL_ADDRESS").text("\n")
 
 
 def _delivery(b: _Builder, v: _Values) -> None:
     first, last = v.first_last()
-    b.text("DELIVERY SLIP  No. ").value(v.reference(), "ID").text("\nShip to: ")
-    b.value(f"{first} {last}", "PERSON").text("\n")
+    b.text("DELIVERY SLIP  No. ").value(v.reference(), "ID")
+    b.text(v.rng.choice(("\nShip to: ", "\nRecipient: ", "\nDeliver to: "))).value(
+        f"{first} {last}", "PERSON"
+    )
+    b.text("\n")
     _address_block(b, v)
     b.text("\nContact: ").value(v.phone(), "PHONE_NUMBER").text(" / ").value(
         v.email(first, last), "EMAIL_ADDRESS"
