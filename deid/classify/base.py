@@ -205,8 +205,9 @@ class DocumentClassifier(ABC):
             scheme = {"method": "temperature", "data": "held-out", "n": len(y)}
         else:
             folds = cv_folds(y, max_folds)
-            raw = self.cross_val_proba(texts, y, folds)
-            scheme = {"method": "temperature", "data": f"{folds}-fold cross-validation", "n": len(y)}
+            self._cv_scheme = f"{folds}-fold cross-validation"
+            raw = self.cross_val_proba(texts, y, folds)  # may describe a different scheme
+            scheme = {"method": "temperature", "data": self._cv_scheme, "n": len(y)}
         self.calibration_ = {**scheme, **fit_temperature(raw, y)}
         calibrated = apply_temperature(raw, self.calibration_["temperature"])
         if tier_names is None:

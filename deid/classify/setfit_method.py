@@ -244,11 +244,13 @@ class SetFitClassifier(DocumentClassifier):
         if self.calibration_cv not in ("refit", "head"):
             raise DeidError(f"setfit: calibration_cv must be 'refit' or 'head', got {self.calibration_cv!r}")
         features = self._train_features if texts is None else self.embed(texts)
+        self._cv_scheme = f"{n_folds}-fold cross-validation of the head over the final encoder"
         return head_cross_val_proba(features, y, len(self.classes_), n_folds, c=self.head_c, seed=self.seed)
 
     def _refit_cross_val_proba(self, texts: list[str], y: np.ndarray) -> np.ndarray:
         from deid.classify.calibration import stratified_folds
 
+        self._cv_scheme = "2-fold cross-validation, encoder retrained per fold"
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
         for fold, (train_idx, test_idx) in enumerate(stratified_folds(y, 2, self.seed)):
             present = np.unique(y[train_idx])
