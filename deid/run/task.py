@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 Mode = Literal["redact", "detect", "route"]
 SCORE_BINS = 10
-# Cells per unlisted string column and shard that detection samples for the run report's warning,
+# Distinct values per unlisted string column and shard that detection samples for the run report's warning,
 # in the first UNLISTED_SAMPLE_SHARDS shards only: the warning needs evidence, not a second pass over
 # every unlisted column (on a small job cut into 32-row shards, that would detect every cell again).
 UNLISTED_SAMPLE = 32
@@ -205,7 +205,7 @@ class ShardProcessor:
         """Detect PII in a sample of each kept, unlisted string column (for the run report's warning).
 
         Returns:
-            (column -> entity type -> sampled cells holding it, column -> cells sampled).
+            (column -> entity type -> sampled distinct values holding it, column -> values sampled).
         """
         listed = self.listed_columns()
         routing = {self.task.config.routing.column, f"{self.task.config.routing.column}_score"}
@@ -218,7 +218,9 @@ class ShardProcessor:
                 pa.types.is_string(column_type) or pa.types.is_large_string(column_type)
             ):
                 continue
-            cells = [v for v in shard.column(name) if isinstance(v, str) and v.strip()][:UNLISTED_SAMPLE]
+            # Distinct values: a repeated value tells nothing new and detection costs per text.
+            values = (v for v in shard.column(name) if isinstance(v, str) and v.strip())
+            cells = list(dict.fromkeys(values))[:UNLISTED_SAMPLE]
             if cells:
                 samples[name] = cells
         if not samples:
@@ -570,7 +572,7 @@ def unlisted_warnings(entries: list[dict[str, Any]]) -> tuple[dict[str, dict[str
     """Sum the shards' unlisted-column samples; one warning per unlisted column where PII was found.
 
     Returns:
-        (column -> entity type -> sampled cells holding it, warnings that name no value).
+        (column -> entity type -> sampled values holding it, warnings that name no value).
     """
     found: dict[str, dict[str, int]] = {}
     sampled: Counter[str] = Counter()
@@ -588,6 +590,6 @@ def unlisted_warnings(entries: list[dict[str, Any]]) -> tuple[dict[str, dict[str
         )
         warnings.append(
             f"column '{column}' is not in the config's columns and was kept as it is, but detection found "
-            f"PII in the sampled cells ({kinds}): name it under 'columns' (deid scan suggests a policy)"
+            f"PII in the sampled values ({kinds}): name it under 'columns' (deid scan suggests a policy)"
         )
     return {c: dict(sorted(v.items())) for c, v in sorted(found.items())}, warnings
