@@ -255,3 +255,21 @@ def test_when_an_s3_part_is_not_parquet_then_error_names_the_object(
     assert lines[0].startswith(
         f"Error: {source}/date=2026-12-02/part-00000.parquet: not a readable Parquet file"
     ), lines[0]
+
+
+def test_when_another_run_holds_the_s3_output_then_refused_naming_it(
+    s3_env: dict[str, str], local_input: tuple[Path, Path]
+) -> None:
+    from deid.run.lock import LockHolder
+
+    folder, config = local_input
+    holder = LockHolder.me()  # this test process: alive, so its lock is not stale
+    with _s3().open_output_stream(f"{BUCKET}/out-held/_deid.lock") as out:
+        out.write(holder.to_text().encode())
+    for extra in ([], ["--resume"], ["--overwrite"]):
+        result = _redact(str(folder), f"s3://{BUCKET}/out-held", config, *extra)
+        assert result.exit_code == 1, result.output
+        assert result.output.strip() == (
+            f"Error: s3://{BUCKET}/out-held: in use by another deid run ({holder.describe()})"
+        )
+    assert list(_objects("out-held")) == ["_deid.lock"]
