@@ -263,3 +263,28 @@ def test_when_output_is_inside_the_input_directory_then_error(lake: Path) -> Non
     message = _error(_redact([lake], out))
     assert message == f"Error: {out}: the output must not be inside an input directory ({lake})"
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_when_route_output_is_redacted_then_the_commands_chain(tmp_path: Path) -> None:
+    """``deid route`` writes OUTPUT/sensitivity=<tier>/ (the tier is also a column); ``deid redact`` reads it."""
+    source = tmp_path / "notes.parquet"
+    pq.write_table(
+        pq.read_table(REPO / "samples" / "notes.parquet").slice(0, 8).select(["id", "note"]), source
+    )
+    routed = tmp_path / "routed"
+    args = ["route", str(source), str(routed), "--text-column", "note", "--id-column", "id"]
+    args += ["--router", str(REPO / "models" / "deid-router-minilm"), "--workers", "1", "--no-progress"]
+    result = run_cli(args)
+    assert result.exit_code == 0, result.output
+    assert list(routed.glob("sensitivity=*/part-*.parquet"))
+    out = tmp_path / "redacted"
+    result = _redact([routed], out)
+    assert result.exit_code == 0, result.output
+    table = _read(out)
+    original = pq.read_table(source)
+    assert sorted(table.column("id").to_pylist()) == sorted(original.column("id").to_pylist())
+    # The routed parts already hold the tier as a column, so the directory name adds nothing.
+    before = ds.dataset(routed, format="parquet").to_table()  # no partitioning: the files' own columns
+    assert table.column("sensitivity").to_pylist() == before.column("sensitivity").to_pylist()
+    assert table.column("note").to_pylist() != before.column("note").to_pylist()
