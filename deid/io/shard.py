@@ -118,6 +118,15 @@ class Shard:
         records = [self.records[i] for i in positions]  # type: ignore[index]
         return Shard(self.index, records=records, row_numbers=row_numbers)
 
+    def without_columns(self, names: Sequence[str]) -> Shard:
+        """A copy without the columns ``names`` (those it has), same rows."""
+        if self.table is not None:
+            drop = [name for name in names if name in self.table.column_names]
+            table = self.table.drop_columns(drop) if drop else self.table
+            return Shard(self.index, table=table, row_numbers=self.row_numbers, rejects=self.rejects)
+        records = [{k: v for k, v in r.items() if k not in names} for r in self.records or []]
+        return Shard(self.index, records=records, row_numbers=self.row_numbers, rejects=self.rejects)
+
     def to_table(self) -> pa.Table:
         """The rows as an Arrow table."""
         if self.table is not None:

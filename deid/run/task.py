@@ -419,10 +419,15 @@ class ShardProcessor:
         else:
             order = task.tiers.names if task.tiers is not None else sorted({t for t in tiers if t})
             groups = []
+            # As Spark's partitionBy and Hive do, the tier lives in the directory name
+            # (OUTPUT/<column>=<tier>/), not in the part files: readers of OUTPUT as a dataset
+            # (pyarrow, pandas, Spark, deid) get it back as a column, and a copy in the parts would
+            # clash with it.
+            column = task.config.routing.column
             for tier in order:
                 positions = [i for i, t in enumerate(tiers) if t == tier]
                 if positions:
-                    groups.append((tier, shard.select(positions)))
+                    groups.append((tier, shard.select(positions).without_columns([column])))
         parts = []
         for tier, rows in groups:
             path = task.part_path(shard.index, tier)
