@@ -20,7 +20,10 @@ import pytest
 
 from tests.conftest import REPO, SAMPLES, TEST_KEY, run_cli
 
-PROFILES = sorted(p for p in (REPO / "configs").glob("*.yaml") if p.name != "tiers.yaml")
+# The default profile is the yardstick, measured once by the default_report fixture.
+PROFILES = sorted(
+    p for p in (REPO / "configs").glob("*.yaml") if p.name not in ("tiers.yaml", "default.yaml")
+)
 PATTERN_TYPES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "URL"]
 MARGIN = 0.005  # half a percentage point of gold characters
 GENERALIZED = ("DATE_TIME",)  # Safe Harbor keeps the year of a date
@@ -51,7 +54,9 @@ def _redact_and_verify(profile: Path, out: Path) -> dict[str, Any]:
     assert result.exit_code == 0, result.output
     result = run_cli(
         ["verify", str(SAMPLES / "notes.parquet"), str(out), *columns]
-        + ["--gold", str(SAMPLES / "notes.gold.jsonl"), "--max-leak", "1"],
+        + ["--gold", str(SAMPLES / "notes.gold.jsonl"), "--max-leak", "1"]
+        # The gold leak does not depend on verify's re-detection: patterns only keep it cheap.
+        + ["--config", str(REPO / "configs" / "patterns-only.yaml")],
         env=env,
     )
     assert result.exit_code == 0, result.output
