@@ -261,7 +261,14 @@ class KeyConfig(_Strict):
 class RunConfig(_Strict):
     """Job settings."""
 
-    shard_size: int = Field(1000, ge=1, description="rows per shard (unit of work, commit and resume)")
+    shard_size: int = Field(
+        1000,
+        ge=1,
+        description=(
+            "largest rows per shard (unit of work, commit and resume); small inputs get smaller shards "
+            "(deid/run/planning.py) so that every worker has work"
+        ),
+    )
     max_text_chars: int = Field(
         1_000_000,
         ge=1,
