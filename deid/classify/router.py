@@ -6,7 +6,7 @@ stripped) as extra ``public`` examples. Teams should train their own router on t
 
 Recipe (what built ``models/deid-router-minilm``)::
 
-    python -m deid.classify.router --newsgroups /work/shared/data/20newsgroups --out runs/router
+    python -m deid.classify.router --newsgroups ../shared/data/20newsgroups --out runs/router
     deid classify train --config configs/classify/router.yaml --data runs/router/train.jsonl \
         --dev runs/router/dev.jsonl --out models/deid-router-minilm
 """
