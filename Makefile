@@ -23,7 +23,7 @@ lint:
 
 demo:
 	rm -rf out/demo
-	$(VENV)/bin/deid redact samples/notes.parquet out/demo --text-column note --text-column comment --id-column id
+	$(VENV)/bin/deid redact samples/notes.parquet out/demo --id-column id --config samples/demo.yaml
 	$(PY) -c "import pandas as pd; print(pd.read_parquet('out/demo').head(5).to_string())"
 
 bench:
