@@ -165,3 +165,14 @@ def test_when_config_shown_then_each_set_value_names_its_file(tmp_path: Path) ->
 def test_profile_name_is_not_part_of_the_digest(tmp_path: Path) -> None:
     path = write_config(tmp_path / "same.yaml", "")
     assert load_config(path).digest() == load_config(REPO / "configs" / "default.yaml").digest()
+
+
+def test_when_demo_profile_loaded_then_it_names_every_sample_column() -> None:
+    import pyarrow.parquet as pq
+
+    config = load_config(REPO / "samples" / "demo.yaml")
+    assert config.detection.transformer is not None  # layered over the default profile
+    named = set(config.columns)
+    columns = set(pq.read_schema(REPO / "samples" / "notes.parquet").names)
+    # the id and two non-identifying columns stay as they are; every other column is named
+    assert columns - named == {"id", "department", "priority"}
