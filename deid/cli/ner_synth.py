@@ -9,7 +9,23 @@ import click
 from deid.cli._common import domain_errors
 
 # Kept in step with deid.ner.synth.STYLES (a test checks); importing it here would slow `deid --help`.
-_STYLES = ("clinical_note", "nursing_note", "email", "chat", "ticket", "form")
+_STYLES = (
+    "clinical_note",
+    "nursing_note",
+    "email",
+    "chat",
+    "ticket",
+    "form",
+    "referral_letter",
+    "hr_letter",
+    "insurance_letter",
+    "news",
+    "social",
+    "signature_email",
+    "loan_agreement",
+    "bio",
+    "support_chat",
+)
 
 
 def write_synthetic_jsonl(out: Path, *, n: int, seed: int, styles: list[str] | None, overwrite: bool) -> int:

@@ -10,10 +10,36 @@ Labels follow Presidio's entity names, plus ``ID`` for other identifiers (MRN, a
 member numbers). Titles ("Dr.", "Mrs") and context words ("age", "year old", "MRN") are left out of
 the spans: only the identifying value is labelled.
 
+Two modes:
+
+* **classic** (``broad=False``): the six :data:`CLASSIC_STYLES` (clinical and nursing notes, e-mails,
+  chats, tickets, forms), en_US values, every address part its own span. Its output is frozen: model
+  v1, the shipped sample corpus and the benchmark corpora were made from it.
+* **broad** (``broad=True``, the default of :func:`generate_documents`; the training data of model
+  v2): all :data:`STYLES`, adding :data:`BROAD_STYLES` (referral, HR and insurance letters, news,
+  social posts, e-mails with signature blocks, loan agreements, biographies, support chats). People
+  come from 20 Latin-script Faker locales (:data:`deid.ner.synth_data.NAME_LOCALES`, ja_JP romanised)
+  with their own address, postcode and phone formats where Faker has them; companies, schools,
+  agencies, banks, insurers, hospitals and clinics are named; a contiguous place ("12 Elm St, Apt 4,
+  Boston, MA 02110", "Beerweg 5, 04164 Augsburg, Germany") is ONE LOCATION span and a first name
+  followed by a last name one PERSON span; dates come in many forms ("3/4", "March 4th", "the 4th",
+  "Tuesday", "2019", "4th of March 2019"); social handles are labelled with their "@" (PERSON for
+  people, ORGANIZATION for companies). About 45% of documents get typos (letters swapped, dropped or
+  doubled; mostly in unlabelled words, sometimes inside names and places) and about 16% of documents
+  of mixed-case styles are turned all lower or all upper case; the text is cut into gaps and spans
+  and re-joined while counting, so offsets stay exact. Hard negatives stay unlabelled: drug and brand
+  names (Tylenol), eponyms (Parkinson's, Crohn's), clinical abbreviations (PERRLA, NPO, CXR, A&O x3),
+  products (iPhone, Excel), job titles, departments ("Cardiology", "HR") and generic references
+  ("the bank", "the Borrower", "the Lender").
+
+Hospitals and clinics are LOCATION (as in the PhysioNet gold); companies, schools, agencies, banks
+and insurers are ORGANIZATION. Faker instances are seeded per instance (``seed_instance``), never
+globally; value pools are drawn once per process, so 3,000 documents take a few seconds.
+
 Example::
 
     from deid.ner.synth import generate_documents
-    for doc in generate_documents(100, seed=7, styles=["email", "chat"]):
+    for doc in generate_documents(100, seed=7, styles=["email", "social"]):
         ...
 """
 
@@ -28,8 +54,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from deid.errors import ConfigError
+from deid.ner import synth_data as sd
+from deid.ner.synth_data import ADDRESS_LOCALES, NAME_LOCALES
 
 __all__ = [
+    "BROAD_STYLES",
+    "CLASSIC_STYLES",
     "LABELS",
     "STYLES",
     "Person",
@@ -37,8 +67,24 @@ __all__ = [
     "generate_documents",
 ]
 
-STYLES: tuple[str, ...] = ("clinical_note", "nursing_note", "email", "chat", "ticket", "form")
-"""Document styles. ``nursing_note`` is fully upper case; ``chat`` is mostly lower case."""
+CLASSIC_STYLES: tuple[str, ...] = ("clinical_note", "nursing_note", "email", "chat", "ticket", "form")
+"""The first six styles; ``generate_documents(..., broad=False)`` renders exactly what it did before."""
+
+BROAD_STYLES: tuple[str, ...] = (
+    "referral_letter",
+    "hr_letter",
+    "insurance_letter",
+    "news",
+    "social",
+    "signature_email",
+    "loan_agreement",
+    "bio",
+    "support_chat",
+)
+"""Styles added for the training data of model v2 (letters, news, social posts, contracts...)."""
+
+STYLES: tuple[str, ...] = CLASSIC_STYLES + BROAD_STYLES
+"""Document styles. ``nursing_note`` is fully upper case; ``chat`` and ``social`` are mostly lower case."""
 
 LABELS: tuple[str, ...] = (
     "PERSON",
@@ -206,6 +252,59 @@ class Person:
     zipcode: str
     dob: dt.date
     mrn: str
+    locale: str = "en_US"
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class _LocalePools:
+    """Names, places, companies and phones of one Faker locale (broad mode)."""
+
+    locale: str
+    first_male: tuple[str, ...]
+    first_female: tuple[str, ...]
+    last: tuple[str, ...]
+    cities: tuple[str, ...]
+    streets: tuple[str, ...]
+    postcodes: tuple[str, ...]
+    companies: tuple[str, ...]
+    phones: tuple[str, ...]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+@functools.cache
+def _locale_pools(locale: str) -> _LocalePools:
+    """Value pools of one locale, drawn once per process from a Faker instance seeded with 0."""
+    from faker import Faker
+
+    fake = Faker(locale)
+    fake.seed_instance(0)
+
+    def draw(method: Callable[[], str], k: int) -> tuple[str, ...]:
+        values = {_SPACES.sub(" ", str(method()).replace("\n", ", ")).strip(" ,") for _ in range(k)}
+        return tuple(sorted(v for v in values if v))
+
+    if locale == "ja_JP":
+        first_m = first_f = draw(fake.first_romanized_name, 200)
+        last = draw(fake.last_romanized_name, 200)
+    else:
+        first_m = draw(fake.first_name_male, 300)
+        first_f = draw(fake.first_name_female, 300)
+        last = draw(fake.last_name, 400)
+    has_places = locale in ADDRESS_LOCALES
+    return _LocalePools(
+        locale=locale,
+        first_male=first_m,
+        first_female=first_f,
+        last=last,
+        cities=draw(fake.city, 200) if has_places else (),
+        streets=draw(fake.street_address, 200) if has_places else (),
+        postcodes=draw(fake.postcode, 100) if has_places else (),
+        companies=draw(fake.company, 100) if locale != "ja_JP" else (),
+        phones=draw(fake.phone_number, 100) if has_places else (),
+    )
 
 
 @dataclass(frozen=True)
@@ -255,13 +354,18 @@ def _pools(locale: str) -> _Pools:
 class _Builder:
     """Accumulates text pieces and the gold spans of the labelled ones."""
 
-    __slots__ = ("parts", "spans", "pos", "case")
+    __slots__ = ("parts", "spans", "pos", "case", "merge_loc", "gap", "last")
 
-    def __init__(self, case: str | None = None) -> None:
+    def __init__(self, case: str | None = None, merge_loc: bool = False) -> None:
         self.parts: list[str] = []
         self.spans: list[dict[str, Any]] = []
         self.pos = 0
         self.case = case
+        # Broad mode: contiguous places ("12 Elm St, Boston, MA 02110") become one LOCATION span and
+        # a first name followed by a last name one PERSON span.
+        self.merge_loc = merge_loc
+        self.gap = ""
+        self.last = ""
 
     def _cased(self, s: str) -> str:
         if self.case == "upper":
@@ -275,6 +379,8 @@ class _Builder:
             s = self._cased(s)
             self.parts.append(s)
             self.pos += len(s)
+            if self.merge_loc:
+                self.gap = (self.gap + s)[-4:]
 
     def ent(self, value: str, label: str) -> None:
         if label in _CASED_LABELS:
@@ -282,11 +388,100 @@ class _Builder:
         if not value or value != value.strip():
             raise AssertionError(f"bad generated value for {label}")
         self.parts.append(value)
-        self.spans.append({"start": self.pos, "end": self.pos + len(value), "label": label})
+        if (
+            self.merge_loc
+            and self.spans
+            and self.spans[-1]["label"] == label
+            and self.spans[-1]["end"] + len(self.gap) == self.pos
+            and (
+                (label == "LOCATION" and self.gap in (", ", " ", ","))
+                or (label == "PERSON" and self.gap == " " and "@" not in value + self.last)
+            )
+        ):
+            self.spans[-1]["end"] = self.pos + len(value)
+        else:
+            self.spans.append({"start": self.pos, "end": self.pos + len(value), "label": label})
         self.pos += len(value)
+        self.gap = ""
+        self.last = value
 
     def result(self) -> tuple[str, list[dict[str, Any]]]:
         return "".join(self.parts), self.spans
+
+
+_TYPO_WORD = re.compile(r"[^\W\d_]{4,}")
+_TYPO_LABELS = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    """One typing error inside ``word`` (its first and last characters stay): swap, drop or double."""
+    i = rng.randrange(1, len(word) - 2) if len(word) > 3 else 1
+    op = rng.randrange(3)
+    if op == 0:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if op == 1:
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]
+
+
+def _typos_in(segment: str, rate: float, rng: random.Random) -> str:
+    """Put typos in a ``rate`` share of the words of 4+ letters that have a lower-case letter."""
+
+    def repl(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.isupper() or rng.random() >= rate:
+            return word
+        return _typo(word, rng)
+
+    return _TYPO_WORD.sub(repl, segment)
+
+
+def _perturb(
+    text: str, spans: list[dict[str, Any]], rng: random.Random, *, allow_case: bool
+) -> tuple[str, list[dict[str, Any]]]:
+    """Broad-mode noise: typos and whole-document case changes, with every offset recomputed.
+
+    The text is cut into gaps and spans; each piece is changed on its own and the pieces are joined
+    again while counting characters, so spans stay exact slices even when a change alters a length
+    (a dropped letter, ``"ß".upper() == "SS"``).
+    """
+    r = rng.random()
+    typo_rate = 0.0 if r < 0.55 else (0.02 if r < 0.85 else 0.06)
+    span_typo_rate = 0.0 if typo_rate == 0.0 else 0.04
+    c = rng.random() if allow_case else 1.0
+    case = "lower" if c < 0.1 else ("upper" if c < 0.16 else None)
+    if typo_rate == 0.0 and case is None:
+        return text, spans
+
+    def cased(piece: str) -> str:
+        if case == "lower":
+            return piece.lower()
+        if case == "upper":
+            return piece.upper()
+        return piece
+
+    parts: list[str] = []
+    out: list[dict[str, Any]] = []
+    pos = 0
+    prev = 0
+    for span in spans:
+        gap = cased(_typos_in(text[prev : span["start"]], typo_rate, rng))
+        parts.append(gap)
+        pos += len(gap)
+        value = text[span["start"] : span["end"]]
+        if span["label"] in _TYPO_LABELS and rng.random() < span_typo_rate:
+            words = list(_TYPO_WORD.finditer(value))
+            if words:
+                m = rng.choice(words)
+                value = value[: m.start()] + _typo(m.group(0), rng) + value[m.end() :]
+        if span["label"] in _CASED_LABELS:
+            value = cased(value)
+        parts.append(value)
+        out.append({"start": pos, "end": pos + len(value), "label": span["label"]})
+        pos += len(value)
+        prev = span["end"]
+    parts.append(cased(_typos_in(text[prev:], typo_rate, rng)))
+    return "".join(parts), out
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)(?:\.([a-z_]+))?\}")
@@ -506,6 +701,13 @@ _COMMENT_TEMPLATES = (
 )
 
 
+def _ascii_word(s: str) -> str:
+    """Letters and digits of ``s`` without accents ("Léon Müller" -> "LeonMuller")."""
+    import unicodedata
+
+    return re.sub(r"[^A-Za-z0-9]", "", unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode())
+
+
 def _luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -524,14 +726,20 @@ class SyntheticGenerator:
     Args:
         seed: seeds both the template choices (``random.Random``) and the Faker instance.
         locale: Faker locale for names, places and companies (identifier formats stay US).
+        broad: also draw people, places and companies from the Faker locales of
+            :data:`deid.ner.synth_data.NAME_LOCALES`, write contiguous places as one LOCATION span,
+            vary date forms, and add typos and whole-document case changes. ``False`` (the default)
+            renders exactly what the generator rendered before broad mode existed.
     """
 
-    def __init__(self, seed: int = 0, locale: str = "en_US") -> None:
+    def __init__(self, seed: int = 0, locale: str = "en_US", *, broad: bool = False) -> None:
         self.seed = seed
         self.locale = locale
+        self.broad = broad
         self._rng: random.Random | None = None
         self._fake: Any = None
         self._pools: _Pools | None = None
+        self._lpools: tuple[_LocalePools, ...] = ()
 
     # Faker and the pools are made on first use, not in __init__ (cheap to construct and pickle).
     def _ready(self) -> tuple[random.Random, Any, _Pools]:
@@ -542,6 +750,8 @@ class SyntheticGenerator:
             self._fake = Faker(self.locale)
             self._fake.seed_instance(self.seed)
             self._pools = _pools(self.locale)
+            if self.broad:
+                self._lpools = tuple(_locale_pools(loc) for loc in NAME_LOCALES if loc != self.locale)
         assert self._pools is not None
         return self._rng, self._fake, self._pools
 
@@ -549,6 +759,8 @@ class SyntheticGenerator:
     def new_person(self) -> Person:
         """A new synthetic person with consistent name, e-mail, phone, address, birth date and MRN."""
         rng, _, pools = self._ready()
+        if self.broad and rng.random() < 0.55:
+            return self._foreign_person(rng.choice(self._lpools))
         sex = rng.choice("MF")
         first = rng.choice(pools.first_male if sex == "M" else pools.first_female)
         last = rng.choice(pools.last)
@@ -569,6 +781,84 @@ class SyntheticGenerator:
             dob=dob,
             mrn=str(rng.randint(1_000_000, 9_999_999)),
         )
+
+    def _foreign_person(self, lp: _LocalePools) -> Person:
+        """A person of another locale; locales without address data live at US addresses."""
+        rng, _, pools = self._ready()
+        sex = rng.choice("MF")
+        first = rng.choice(lp.first_male if sex == "M" else lp.first_female)
+        last = rng.choice(lp.last)
+        dob = dt.date(rng.randint(1925, 2005), rng.randint(1, 12), rng.randint(1, 28))
+        if lp.streets:
+            country = sd.COUNTRY_OF[lp.locale]
+            street, city, zipcode = rng.choice(lp.streets), rng.choice(lp.cities), rng.choice(lp.postcodes)
+            state = abbr = country
+            phone = rng.choice(lp.phones)
+            home = lp.locale
+        else:
+            country = ""
+            state, abbr = rng.choice(pools.states)
+            street, city = rng.choice(pools.streets), rng.choice(pools.cities)
+            zipcode = f"{rng.randint(1001, 99950):05d}"
+            phone = self._phone()
+            home = "en_US"
+        return Person(
+            first=first,
+            last=last,
+            sex=sex,
+            middle_initial=rng.choice("ABCDEFGHJKLMNPRSTW"),
+            email=self._email_for(first, last),
+            phone=phone,
+            street=street,
+            city=city,
+            state=state,
+            state_abbr=abbr,
+            zipcode=zipcode,
+            dob=dob,
+            mrn=str(rng.randint(1_000_000, 9_999_999)),
+            locale=home,
+            country=country,
+        )
+
+    def _address(self, b: _Builder, p: Person | None = None) -> None:
+        """A whole address in the person's (or a random) locale's format, one LOCATION span per line."""
+        rng, _, pools = self._ready()
+        if p is None:
+            p = self.new_person() if rng.random() < 0.5 else self._foreign_person(rng.choice(self._lpools))
+        street = p.street
+        if p.locale == "en_US" and rng.random() < 0.2 and not re.search(r"(Apt|Suite)", street):
+            street += rng.choice(
+                (f" Apt {rng.randint(1, 40)}{rng.choice('ABCD')}", f", Unit {rng.randint(1, 300)}")
+            )
+        if p.locale == "en_US":
+            tail = f"{p.city}, {p.state_abbr} {p.zipcode}"
+            if rng.random() < 0.15:
+                tail = f"{p.city} {p.state_abbr} {p.zipcode}"
+            elif rng.random() < 0.1:
+                tail = f"{p.city}, {p.state} {p.zipcode}"
+        elif p.locale in ("en_GB", "en_IN"):
+            tail = f"{p.city} {p.zipcode}" if rng.random() < 0.5 else f"{p.city}, {p.zipcode}"
+        else:
+            tail = f"{p.zipcode} {p.city}"
+        if p.country and rng.random() < 0.4:
+            tail += f", {p.country}"
+        elif not p.country and rng.random() < 0.1:
+            tail += rng.choice((", USA", ", United States"))
+        sep = rng.choice((", ", ", ", ", ", "\n", " "))
+        if sep == "\n":
+            b.ent(street, "LOCATION")
+            b.text("\n")
+            b.ent(tail, "LOCATION")
+        else:
+            b.ent(f"{street}{sep}{tail}", "LOCATION")
+
+    def _lp(self) -> Any:
+        """The pools a place or company is drawn from: the home locale's, or in broad mode any locale's."""
+        if self.broad and self._rng is not None and self._rng.random() < 0.5:
+            lp = self._rng.choice(self._lpools)
+            if lp.streets:
+                return lp
+        return self._pools
 
     def _email_for(self, first: str, last: str) -> str:
         rng, _, pools = self._ready()
@@ -605,6 +895,8 @@ class SyntheticGenerator:
         assert rng is not None
         m, day, y = d.month, d.day, d.year
         month = _MONTHS[m - 1]
+        if self.broad and rng.random() < 0.35:
+            return self._broad_date_str(d)
         form = rng.randrange(8)
         if form == 0:
             return f"{m}/{day}/{y}"
@@ -621,6 +913,60 @@ class SyntheticGenerator:
         if form == 6:
             return f"{month[:3]}. {day}, {y}" if len(month) > 3 else f"{month} {day}, {y}"
         return f"{day}.{m}.{y}"
+
+    def _broad_date_str(self, d: dt.date) -> str:
+        """Full dates in the forms broad mode adds (ordinals, weekdays, European order...)."""
+        rng = self._rng
+        assert rng is not None
+        m, day, y = d.month, d.day, d.year
+        month, nth = _MONTHS[m - 1], sd.ORDINAL_DAYS[day - 1]
+        weekday = sd.WEEKDAYS_LONG[d.weekday()]
+        return rng.choice(
+            (
+                f"{month} {nth}, {y}",
+                f"{nth} {month} {y}",
+                f"{nth} of {month} {y}",
+                f"{month[:3]} {day} '{y % 100:02d}",
+                f"{day}-{month[:3]}-{y}",
+                f"{weekday}, {month} {day}, {y}",
+                f"{weekday} {day} {month} {y}",
+                f"{day:02d}/{m:02d}/{y}",
+                f"{y}/{m:02d}/{day:02d}",
+                f"{month[:3].upper()} {day:02d} {y}",
+                f"{m}/{day}/{y % 100:02d}",
+                f"{day}.{m:02d}.{y}",
+            )
+        )
+
+    def _date_any(self, b: _Builder) -> None:
+        """A date in one of many forms, full or partial ("3/4", "March 4th", "Tuesday", "2019")."""
+        rng = self._rng
+        assert rng is not None
+        d = self._recent_date()
+        month, nth = _MONTHS[d.month - 1], sd.ORDINAL_DAYS[d.day - 1]
+        form = rng.randrange(12)
+        if form == 0:
+            b.ent(f"{d.month}/{d.day}", "DATE_TIME")
+        elif form == 1:
+            b.ent(f"{month} {nth}", "DATE_TIME")
+        elif form == 2:
+            b.text("the ")
+            b.ent(nth, "DATE_TIME")
+        elif form == 3:
+            b.text(rng.choice(("next ", "last ", "")))
+            b.ent(sd.WEEKDAYS_LONG[d.weekday()], "DATE_TIME")
+        elif form == 4:
+            b.ent(str(d.year), "DATE_TIME")
+        elif form == 5:
+            b.ent(f"{month[:3]} {d.day}", "DATE_TIME")
+        elif form == 6:
+            b.ent(f"{nth} of {month}", "DATE_TIME")
+        elif form == 7:
+            b.ent(f"{month} {d.year}", "DATE_TIME")
+        elif form == 8:
+            b.ent(f"{sd.WEEKDAYS_LONG[d.weekday()]} {d.month}/{d.day}", "DATE_TIME")
+        else:
+            b.ent(self._date_str(d), "DATE_TIME")
 
     def _recent_date(self) -> dt.date:
         rng = self._rng
@@ -692,9 +1038,38 @@ class SyntheticGenerator:
     def _hospital(self) -> str:
         rng, _, pools = self._ready()
         form = rng.choice(_HOSPITAL_FORMS)
+        lp = self._lp()
         return form.format(
-            city=rng.choice(pools.cities), last=rng.choice(pools.last), state=rng.choice(pools.states)[0]
+            city=rng.choice(lp.cities), last=rng.choice(lp.last), state=rng.choice(pools.states)[0]
         )
+
+    def _named(self, forms: Sequence[str], names: Sequence[str] = (), p_named: float = 0.0) -> str:
+        """An organisation or place name: a fixed one (``p_named`` of the time) or a filled-in form."""
+        rng, _, pools = self._ready()
+        if names and rng.random() < p_named:
+            return rng.choice(names)
+        lp = self._lp()
+        return rng.choice(forms).format(
+            city=rng.choice(lp.cities), last=rng.choice(lp.last), state=rng.choice(pools.states)[0]
+        )
+
+    def _handle(self, first: str, last: str) -> str:
+        """A social-media handle made from a name ("@jsmith", "@maria_lopez88")."""
+        rng = self._rng
+        assert rng is not None
+        f = _ascii_word(first) or "user"
+        la = _ascii_word(last) or "x"
+        body = rng.choice(
+            (
+                f"{f[0]}{la}".lower(),
+                f"{f}_{la}".lower(),
+                f"{f}{la}",
+                f"{f}{la[0]}{rng.randint(1, 99)}".lower(),
+                f"{la}{f[0]}".lower(),
+                f"real{f}{la}",
+            )
+        )
+        return "@" + body[:15]
 
     def _drug_order(self) -> str:
         rng = self._rng
@@ -783,6 +1158,9 @@ class SyntheticGenerator:
             b.ent(rng.choice((f"{d.month}/{d.day}", f"{_MONTHS[d.month - 1][:3]} {d.day}")), "DATE_TIME")
 
         def address(b: _Builder) -> None:
+            if self.broad:
+                self._address(b)
+                return
             b.ent(rng.choice(pools.streets), "LOCATION")
             b.text(", ")
             b.ent(rng.choice(pools.cities), "LOCATION")
@@ -845,13 +1223,13 @@ class SyntheticGenerator:
             ),
             "PID": ent(lambda: f"P-{rng.randint(100_000, 999_999)}", "ID"),
             "TICKET": ent(lambda: str(rng.randint(10_000, 999_999)), "ID"),
-            "STREET": ent(choice(pools.streets), "LOCATION"),
-            "CITY": ent(choice(pools.cities), "LOCATION"),
+            "STREET": ent(lambda: rng.choice(self._lp().streets), "LOCATION"),
+            "CITY": ent(lambda: rng.choice(self._lp().cities), "LOCATION"),
             "STATE": ent(lambda: rng.choice(pools.states)[rng.randrange(2)], "LOCATION"),
             "COUNTRY": ent(choice(pools.countries), "LOCATION"),
             "HOSPITAL": ent(self._hospital, "LOCATION"),
             "ADDRESS": address,
-            "ORG": ent(choice(pools.companies), "ORGANIZATION"),
+            "ORG": ent(lambda: rng.choice(self._lp().companies), "ORGANIZATION"),
             "INSURER": ent(choice(_INSURERS), "ORGANIZATION"),
             "DOMAIN": txt(choice(pools.domains)),
             # unlabelled values and hard negatives
@@ -896,7 +1274,110 @@ class SyntheticGenerator:
                 )
             ),
             "GREET": txt(choice(("Dear", "Hi", "Hello", "Good morning"))),
+            **self._broad_kinds(),
             "SIGNOFF": txt(choice(("Best regards", "Thanks", "Kind regards", "Sincerely", "Cheers"))),
+        }
+
+    def _broad_kinds(self) -> dict[str, Callable[[_Builder], None]]:
+        """Value kinds of the broad styles' templates."""
+        rng, _, pools = self._ready()
+
+        def ent(fn: Callable[[], str], label: str) -> Callable[[_Builder], None]:
+            return lambda b: b.ent(fn(), label)
+
+        def txt(seq: Sequence[str]) -> Callable[[_Builder], None]:
+            return lambda b: b.text(rng.choice(seq))
+
+        def age_phrase(b: _Builder) -> None:
+            age = str(rng.randint(2, 96))
+            form = rng.randrange(5)
+            if form == 4:
+                b.text("aged ")
+            b.ent(age, "AGE")
+            b.text(("-year-old", " year old", " y/o", "yo", "")[form])
+
+        def company(b: _Builder) -> None:
+            lp = rng.choice(self._lpools) if self.broad and rng.random() < 0.5 else pools
+            b.ent(rng.choice(lp.companies or pools.companies), "ORGANIZATION")
+
+        def org_handle(b: _Builder) -> None:
+            name = rng.choice(pools.companies + sd.BANK_NAMES + sd.INSURER_NAMES)
+            words = [_ascii_word(w) for w in re.split(r"[\s,&-]+", name)]
+            body = "".join(
+                w[:1].upper() + w[1:] for w in words if w and w.lower() not in {"and", "ltd", "inc", "llc"}
+            )
+            b.ent("@" + (body or "Support")[:15], "ORGANIZATION")
+
+        def city_caps(b: _Builder) -> None:
+            b.ent(rng.choice(self._lp().cities).upper(), "LOCATION")
+
+        def street_name(b: _Builder) -> None:
+            street = re.sub(r"^\d+[A-Za-z]?,?\s+", "", rng.choice(pools.streets))
+            street = re.sub(r"\s+(Apt\.|Suite)\s+\d+$", "", street).strip()
+            b.ent(street or "Main Street", "LOCATION")
+
+        def month_year(b: _Builder) -> None:
+            d = self._recent_date()
+            b.ent(
+                rng.choice((f"{_MONTHS[d.month - 1]} {d.year}", f"{_MONTHS[d.month - 1][:3]} {d.year}")),
+                "DATE_TIME",
+            )
+
+        def date_long(b: _Builder) -> None:
+            d = dt.date(rng.randint(1930, 2030), rng.randint(1, 12), rng.randint(1, 28))
+            month = _MONTHS[d.month - 1]
+            b.ent(rng.choice((f"{month} {d.day}, {d.year}", f"{d.day} {month} {d.year}")), "DATE_TIME")
+
+        def money(b: _Builder) -> None:
+            amount = rng.randint(20, 90) * 1000 + rng.choice((0, 500))
+            b.text(rng.choice((f"${amount:,}", f"£{amount:,}", f"EUR {amount:,}", f"{amount:,} USD")))
+
+        def subject_title(b: _Builder) -> None:
+            b.text(
+                rng.choice(
+                    ("Quarterly Review", "Contract Renewal", "Invoice Query", "Next Steps", "Site Visit")
+                )
+            )
+
+        hr_words = ("Human Resources", "HR Department", "People Team", "Payroll")
+        return {
+            "AGE_PHRASE": age_phrase,
+            "SEX_WORD": txt(("man", "woman", "gentleman", "lady", "patient")),
+            "EPONYM": txt(sd.EPONYMS),
+            "ABBR": txt(sd.CLINICAL_ABBREVIATIONS),
+            "BRAND": txt(sd.BRAND_DRUGS),
+            "GADGET": txt(sd.PRODUCTS),
+            "DEPT": txt(sd.DEPARTMENTS),
+            "DEPT_HR": txt(hr_words),
+            "JOBT": txt(sd.JOB_TITLES),
+            "JOBT_LOWER": lambda b: b.text(rng.choice(sd.JOB_TITLES).lower()),
+            "GENERIC_ORG": txt(sd.GENERIC_ORGS),
+            "NATIONALITY": txt(sd.NATIONALITIES),
+            "OCCUPATION": txt(sd.OCCUPATIONS),
+            "HASHTAG": txt(sd.HASHTAGS),
+            "EMO": txt(sd.EMOJI),
+            "MONEY": money,
+            "SUBJECT_TITLE": subject_title,
+            "CLOCK_HM": lambda b: b.text(f"{rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}"),
+            "WIRE": ent(lambda: rng.choice(("Reuters", "AP", "AFP", "Bloomberg")), "ORGANIZATION"),
+            "DATE_ANY": self._date_any,
+            "DATE_LONG": date_long,
+            "WEEKDAY": ent(lambda: rng.choice(sd.WEEKDAYS_LONG), "DATE_TIME"),
+            "WEEKDAY_RANGE": ent(
+                lambda: rng.choice(("Monday to Friday", "Mon-Fri", "weekdays")), "DATE_TIME"
+            ),
+            "ORDINAL": ent(lambda: rng.choice(sd.ORDINAL_DAYS), "DATE_TIME"),
+            "MONTH": ent(lambda: rng.choice(_MONTHS), "DATE_TIME"),
+            "MONTH_YEAR": month_year,
+            "COMPANY": company,
+            "ORG_HANDLE": org_handle,
+            "SCHOOL": ent(lambda: self._named(sd.SCHOOL_FORMS), "ORGANIZATION"),
+            "AGENCY": ent(lambda: self._named(sd.AGENCY_FORMS, sd.AGENCY_NAMES, 0.6), "ORGANIZATION"),
+            "BANK": ent(lambda: self._named(sd.BANK_FORMS, sd.BANK_NAMES, 0.6), "ORGANIZATION"),
+            "INSURER_ANY": ent(lambda: rng.choice(_INSURERS + sd.INSURER_NAMES), "ORGANIZATION"),
+            "CLINIC": ent(lambda: self._named(sd.CLINIC_FORMS), "LOCATION"),
+            "CITY_CAPS": city_caps,
+            "STREET_NAME": street_name,
         }
 
     def _person_form(self, b: _Builder, p: Person, form: str) -> None:
@@ -923,6 +1404,14 @@ class SyntheticGenerator:
             b.ent(p.email, "EMAIL_ADDRESS")
         elif form == "phone":
             b.ent(p.phone, "PHONE_NUMBER")
+        elif form == "address" and self.broad:
+            self._address(b, p)
+        elif form == "handle":
+            b.ent(self._handle(p.first, p.last), "PERSON")
+        elif form in ("subj", "subj_cap", "obj", "pos"):
+            word = {"subj": ("he", "she"), "obj": ("him", "her"), "pos": ("his", "her")}[form.split("_")[0]]
+            w = word[0] if p.sex == "M" else word[1]
+            b.text(w.capitalize() if form == "subj_cap" else w)
         elif form == "address":
             b.ent(p.street, "LOCATION")
             b.text(", ")
@@ -950,7 +1439,7 @@ class SyntheticGenerator:
         self, templates: Sequence[str], case: str | None, people: dict[str, Person]
     ) -> dict[str, Any]:
         kinds = self._kinds_cache
-        b = _Builder(case)
+        b = _Builder(case, merge_loc=self.broad)
         for template in templates:
             for literal, kind, form in _compile(template):
                 b.text(literal)
@@ -1029,6 +1518,38 @@ class SyntheticGenerator:
             join = "\n"
         elif style == "comment":
             parts = [rng.choice(_COMMENT_TEMPLATES)]
+        elif style == "referral_letter":
+            parts = [rng.choice(sd.REFERRAL_HEADERS), *self._pick(sd.REFERRAL_BODY, 2, 5)]
+            parts.append(rng.choice(sd.REFERRAL_FOOTERS))
+            join = rng.choice((" ", "\n\n"))
+        elif style == "hr_letter":
+            parts = [rng.choice(sd.HR_HEADERS), *self._pick(sd.HR_BODY, 2, 5), rng.choice(sd.HR_FOOTERS)]
+            join = rng.choice((" ", "\n\n"))
+        elif style == "insurance_letter":
+            parts = [rng.choice(sd.INSURANCE_HEADERS), *self._pick(sd.INSURANCE_BODY, 2, 5)]
+            parts.append(rng.choice(sd.INSURANCE_FOOTERS))
+            join = rng.choice((" ", "\n\n"))
+        elif style == "news":
+            parts = [rng.choice(sd.NEWS_HEADLINES), *self._pick(sd.NEWS_BODY, 2, 5)]
+            join = rng.choice((" ", "\n\n"))
+        elif style == "social":
+            parts = self._pick(sd.SOCIAL_POSTS, 1, 3)
+            join = rng.choice(("\n", " "))
+            case = "lower" if rng.random() < 0.4 else None
+        elif style == "signature_email":
+            parts = [rng.choice(sd.SIGNATURE_EMAIL_HEADERS), *self._pick(sd.SIGNATURE_EMAIL_BODY, 1, 4)]
+            parts.append(rng.choice(sd.SIGNATURE_EMAIL_FOOTERS))
+            join = rng.choice((" ", "\n\n"))
+        elif style == "loan_agreement":
+            parts = [rng.choice(sd.LOAN_HEADERS), *self._pick(sd.LOAN_BODY, 2, 5)]
+            join = "\n\n"
+        elif style == "bio":
+            parts = self._pick(sd.BIO_BODY, 2, 5)
+        elif style == "support_chat":
+            lines = sd.SUPPORT_CHAT_LINES
+            start = rng.randrange(len(lines) - 3)
+            parts = list(lines[start : start + rng.randint(3, 7)])
+            join = "\n"
         else:
             raise ConfigError(f"unknown synthetic document style {style!r}; choose from {', '.join(STYLES)}")
         # Headers end with their own newlines; join body pieces only.
@@ -1038,6 +1559,8 @@ class SyntheticGenerator:
                 templates.append(join)
             templates.append(part)
         doc = self._render(templates, case, people)
+        if self.broad:
+            doc["text"], doc["spans"] = _perturb(doc["text"], doc["spans"], rng, allow_case=case is None)
         doc["style"] = style
         return doc
 
@@ -1052,6 +1575,7 @@ def generate_documents(
     seed: int = 0,
     styles: Sequence[str] | None = None,
     locale: str = "en_US",
+    broad: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Yield ``n`` synthetic documents with exact gold spans.
 
@@ -1060,8 +1584,12 @@ def generate_documents(
     Args:
         n: number of documents.
         seed: the same seed gives the same documents.
-        styles: subset of :data:`STYLES` (default: all).
-        locale: Faker locale for names, places and companies.
+        styles: subset of :data:`STYLES` (default: all of them; :data:`CLASSIC_STYLES` when not
+            ``broad``).
+        locale: home Faker locale for names, places and companies.
+        broad: many locales, whole-address spans, more date forms, typos and case changes (see
+            :class:`SyntheticGenerator`). ``broad=False`` reproduces the generator's output from before
+            broad mode (the corpora of model v1 and of the benchmark).
 
     Yields:
         ``{"id": "synth-<seed>-<i>", "text": str, "spans": [{"start", "end", "label"}], "style": str}``
@@ -1072,7 +1600,7 @@ def generate_documents(
     """
     if n < 0:
         raise ConfigError(f"number of documents must be >= 0, got {n}")
-    chosen = tuple(styles) if styles is not None else STYLES
+    chosen = tuple(styles) if styles is not None else (STYLES if broad else CLASSIC_STYLES)
     if not chosen:
         raise ConfigError("at least one style is needed")
     unknown = sorted(set(chosen) - set(STYLES))
@@ -1080,7 +1608,7 @@ def generate_documents(
         raise ConfigError(
             f"unknown synthetic document style(s) {', '.join(unknown)}; choose from {', '.join(STYLES)}"
         )
-    gen = SyntheticGenerator(seed=seed, locale=locale)
+    gen = SyntheticGenerator(seed=seed, locale=locale, broad=broad)
     for i in range(n):
         doc = gen.document(chosen[i % len(chosen)])
         yield {"id": f"synth-{seed}-{i}", "text": doc["text"], "spans": doc["spans"], "style": doc["style"]}

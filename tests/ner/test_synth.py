@@ -17,7 +17,16 @@ from hypothesis import strategies as st
 
 from deid.cli import cli
 from deid.errors import ConfigError
-from deid.ner.synth import LABELS, STYLES, SyntheticGenerator, generate_documents
+from deid.ner.synth import (
+    BROAD_STYLES,
+    CLASSIC_STYLES,
+    LABELS,
+    STYLES,
+    SyntheticGenerator,
+    _perturb,
+    generate_documents,
+)
+from deid.ner.synth_data import NAME_LOCALES
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -26,7 +35,12 @@ PATTERN_LABELS = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBA
 
 @pytest.fixture(scope="module")
 def docs() -> list[dict[str, Any]]:
-    return list(generate_documents(420, seed=0))
+    return list(generate_documents(50 * len(STYLES), seed=0))
+
+
+@pytest.fixture(scope="module")
+def broad_docs() -> list[dict[str, Any]]:
+    return list(generate_documents(1800, seed=11, styles=BROAD_STYLES))
 
 
 def _span_texts(docs: list[dict[str, Any]], label: str) -> list[str]:
@@ -163,6 +177,149 @@ def test_when_hard_negatives_appear_then_they_are_not_labelled(docs, negative):
             seen += 1
             assert not any(s["start"] < m.end() and m.start() < s["end"] for s in d["spans"]), m.group(0)
     assert seen, f"{negative} never generated"
+
+
+# ------------------------------------------------------------------ broad mode (model v2 training data)
+
+
+def test_when_broad_mode_is_off_then_the_classic_output_is_unchanged():
+    import hashlib
+
+    import faker
+
+    docs = list(generate_documents(30, seed=0, broad=False))
+    assert {d["style"] for d in docs} == set(CLASSIC_STYLES)
+    if faker.VERSION != "40.63.0":
+        pytest.skip(f"classic digest taken with Faker 40.63.0, installed {faker.VERSION}")
+    digest = hashlib.sha256(json.dumps(docs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # Model v1 and the benchmark corpora were made from this output; broad mode must not change it.
+    assert digest == "c84ca22f10d64d3e291f169ec38cabb95251697607a8919c54136bcd209f20d5"
+
+
+def test_when_styles_are_listed_then_classic_and_broad_make_up_all_of_them():
+    assert STYLES == CLASSIC_STYLES + BROAD_STYLES
+    assert len(set(STYLES)) == len(STYLES)
+
+
+def test_when_broad_then_every_span_is_exact(broad_docs):
+    for d in broad_docs:
+        _assert_spans_valid(d["text"], d["spans"])
+
+
+@pytest.mark.parametrize("label", ["PERSON", "LOCATION", "ORGANIZATION", "DATE_TIME", "PHONE_NUMBER"])
+def test_when_broad_then_every_model_label_is_frequent(broad_docs, label):
+    assert len(_span_texts(broad_docs, label)) >= 300
+
+
+def test_when_broad_then_names_come_from_many_locales(docs):
+    from deid.ner.synth import _locale_pools
+
+    names = set(_span_texts(docs, "PERSON"))
+    words = {w for n in names for w in n.split()}
+    hit = [loc for loc in NAME_LOCALES if words & set(_locale_pools(loc).last)]
+    assert len(hit) >= 12, hit
+    assert any(not n.isascii() for n in names)
+
+
+def test_when_broad_then_whole_addresses_are_one_location_span(docs):
+    locations = _span_texts(docs, "LOCATION")
+    us_whole = [v for v in locations if re.search(r"^\d+ .+, [A-Z]{2} \d{5}$", v)]
+    eu_whole = [v for v in locations if re.search(r"^\D+ \d+.*, \d{4,5} [A-Z]", v)]
+    assert len(us_whole) >= 20 and len(eu_whole) >= 5
+    for d in docs:
+        for a, b in zip(d["spans"], d["spans"][1:], strict=False):
+            if a["label"] == b["label"] == "LOCATION":
+                assert d["text"][a["end"] : b["start"]] not in (", ", " ", ","), d["text"][
+                    a["start"] : b["end"]
+                ]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^\d{1,2}/\d{1,2}$",
+        r"^\d{1,2}(st|nd|rd|th)$",
+        r"^[A-Z][a-z]+ \d{1,2}(st|nd|rd|th)$",
+        r"^[A-Z][a-z]+day$",
+        r"^\d{4}$",
+    ],
+)
+def test_when_broad_then_dates_come_in_many_forms(broad_docs, pattern):
+    assert any(re.search(pattern, v) for v in _span_texts(broad_docs, "DATE_TIME")), pattern
+
+
+def test_when_broad_then_social_handles_are_labelled_with_the_at_sign(broad_docs):
+    social = [d for d in broad_docs if d["style"] == "social"]
+    people = [v for v in _span_texts(social, "PERSON") if v.startswith("@")]
+    orgs = [v for v in _span_texts(social, "ORGANIZATION") if v.startswith("@")]
+    assert len(people) >= 20 and len(orgs) >= 20
+    assert all(re.fullmatch(r"@\w+", v) for v in people + orgs)
+
+
+def test_when_broad_then_some_documents_change_case(docs):
+    lettered = [d for d in docs if d["style"] not in {"nursing_note", "chat", "social"}]
+    assert sum(d["text"] == d["text"].lower() for d in lettered) >= 10
+    assert sum(d["text"] == d["text"].upper() for d in lettered) >= 10
+
+
+def test_when_perturbing_then_offsets_stay_exact_and_typos_appear():
+    import random
+
+    text = "Patient Straße saw doctor Jonathan Whitaker yesterday about the Greenfield Hospital bill"
+    spans = [
+        {"start": 26, "end": 43, "label": "PERSON"},
+        {"start": 64, "end": 83, "label": "LOCATION"},
+    ]
+    assert [text[s["start"] : s["end"]] for s in spans] == ["Jonathan Whitaker", "Greenfield Hospital"]
+    rng = random.Random(3)
+    changed_gap = changed_span = 0
+    for _ in range(400):
+        new_text, new_spans = _perturb(text, spans, rng, allow_case=True)
+        _assert_spans_valid(new_text, new_spans)
+        values = [new_text[s["start"] : s["end"]] for s in new_spans]
+        assert [len(v.split()) for v in values] == [2, 2]
+        changed_span += values[0].lower() != "jonathan whitaker"
+        gap = new_text[: new_spans[0]["start"]]
+        changed_gap += gap.lower() not in ("patient straße saw doctor ", "patient strasse saw doctor ")
+    assert changed_gap >= 10 and changed_span >= 1
+
+
+@pytest.mark.parametrize(
+    "negative",
+    [
+        r"\bPERRLA\b",
+        r"\bNPO\b",
+        r"\bCXR\b",
+        r"A&O x3",
+        r"\bTylenol\b",
+        r"\biPhone\b",
+        r"\bExcel\b",
+        r"\bParkinson's\b",
+        r"\bCrohn's\b",
+        r"\bthe Borrower\b",
+        r"\bthe Lender\b",
+        r"\bCardiology\b",
+        r"\bHuman Resources\b",
+        r"\bChief Financial Officer\b",
+        r"#\w+",
+    ],
+)
+def test_when_broad_hard_negatives_appear_then_they_are_not_labelled(broad_docs, negative):
+    seen = 0
+    for d in broad_docs:
+        for m in re.finditer(negative, d["text"]):
+            seen += 1
+            assert not any(s["start"] < m.end() and m.start() < s["end"] for s in d["spans"]), m.group(0)
+    assert seen, f"{negative} never generated"
+
+
+def test_when_generating_3000_broad_documents_then_it_takes_seconds_not_minutes():
+    import time
+
+    start = time.perf_counter()
+    n = sum(1 for _ in generate_documents(3000, seed=7))
+    assert n == 3000
+    assert time.perf_counter() - start < 60.0
 
 
 @pytest.mark.parametrize(
