@@ -21,8 +21,8 @@ Two modes:
   come from 20 Latin-script Faker locales (:data:`deid.ner.synth_data.NAME_LOCALES`, ja_JP romanised)
   with their own address, postcode and phone formats where Faker has them; companies, schools,
   agencies, banks, insurers, hospitals and clinics are named; a contiguous place ("12 Elm St, Apt 4,
-  Boston, MA 02110", "Beerweg 5, 04164 Augsburg, Germany") is ONE LOCATION span and a first name
-  followed by a last name one PERSON span; dates come in many forms ("3/4", "March 4th", "the 4th",
+  Boston, MA 02110", "Beerweg 5, 04164 Augsburg, Germany") is ONE LOCATION span (a hospital or
+  clinic name stays its own span) and a first name followed by a last name one PERSON span; dates come in many forms ("3/4", "March 4th", "the 4th",
   "Tuesday", "2019", "4th of March 2019"); social handles are labelled with their "@" (PERSON for
   people, ORGANIZATION for companies). About 45% of documents get typos (letters swapped, dropped or
   doubled; mostly in unlabelled words, sometimes inside names and places) and about 16% of documents
@@ -382,7 +382,7 @@ class _Builder:
             if self.merge_loc:
                 self.gap = (self.gap + s)[-4:]
 
-    def ent(self, value: str, label: str) -> None:
+    def ent(self, value: str, label: str, merge: bool = True) -> None:
         if label in _CASED_LABELS:
             value = self._cased(value)
         if not value or value != value.strip():
@@ -390,6 +390,8 @@ class _Builder:
         self.parts.append(value)
         if (
             self.merge_loc
+            and merge
+            and self.last
             and self.spans
             and self.spans[-1]["label"] == label
             and self.spans[-1]["end"] + len(self.gap) == self.pos
@@ -403,7 +405,8 @@ class _Builder:
             self.spans.append({"start": self.pos, "end": self.pos + len(value), "label": label})
         self.pos += len(value)
         self.gap = ""
-        self.last = value
+        # A named site (hospital, clinic) stays its own span, as in the PhysioNet gold.
+        self.last = value if merge else ""
 
     def result(self) -> tuple[str, list[dict[str, Any]]]:
         return "".join(self.parts), self.spans
@@ -852,6 +855,21 @@ class SyntheticGenerator:
         else:
             b.ent(f"{street}{sep}{tail}", "LOCATION")
 
+    def _full_name_variant(self, p: Person) -> str:
+        """Broad mode: mostly "First Last", sometimes a middle name, a double surname or "LAST First"."""
+        rng, _, pools = self._ready()
+        r = rng.random()
+        if r < 0.08:
+            middle = rng.choice(pools.first_male if p.sex == "M" else pools.first_female)
+            return f"{p.first} {middle} {p.last}"
+        if r < 0.13:
+            return f"{p.first} {p.last}-{rng.choice(pools.last)}"
+        if r < 0.17:
+            return f"{p.last.upper()} {p.first}"
+        if r < 0.2:
+            return f"{p.first[0]}. {p.middle_initial}. {p.last}"
+        return f"{p.first} {p.last}"
+
     def _lp(self) -> Any:
         """The pools a place or company is drawn from: the home locale's, or in broad mode any locale's."""
         if self.broad and self._rng is not None and self._rng.random() < 0.5:
@@ -1227,7 +1245,7 @@ class SyntheticGenerator:
             "CITY": ent(lambda: rng.choice(self._lp().cities), "LOCATION"),
             "STATE": ent(lambda: rng.choice(pools.states)[rng.randrange(2)], "LOCATION"),
             "COUNTRY": ent(choice(pools.countries), "LOCATION"),
-            "HOSPITAL": ent(self._hospital, "LOCATION"),
+            "HOSPITAL": lambda b: b.ent(self._hospital(), "LOCATION", merge=False),
             "ADDRESS": address,
             "ORG": ent(lambda: rng.choice(self._lp().companies), "ORGANIZATION"),
             "INSURER": ent(choice(_INSURERS), "ORGANIZATION"),
@@ -1375,7 +1393,7 @@ class SyntheticGenerator:
             "AGENCY": ent(lambda: self._named(sd.AGENCY_FORMS, sd.AGENCY_NAMES, 0.6), "ORGANIZATION"),
             "BANK": ent(lambda: self._named(sd.BANK_FORMS, sd.BANK_NAMES, 0.6), "ORGANIZATION"),
             "INSURER_ANY": ent(lambda: rng.choice(_INSURERS + sd.INSURER_NAMES), "ORGANIZATION"),
-            "CLINIC": ent(lambda: self._named(sd.CLINIC_FORMS), "LOCATION"),
+            "CLINIC": lambda b: b.ent(self._named(sd.CLINIC_FORMS), "LOCATION", merge=False),
             "CITY_CAPS": city_caps,
             "STREET_NAME": street_name,
         }
@@ -1386,6 +1404,8 @@ class SyntheticGenerator:
         if form == "full":
             if rng.random() < 0.15:
                 b.ent(f"{p.first} {p.middle_initial}. {p.last}", "PERSON")
+            elif self.broad:
+                b.ent(self._full_name_variant(p), "PERSON")
             else:
                 b.ent(f"{p.first} {p.last}", "PERSON")
         elif form == "first":

@@ -228,10 +228,28 @@ def test_when_broad_then_whole_addresses_are_one_location_span(docs):
     assert len(us_whole) >= 20 and len(eu_whole) >= 5
     for d in docs:
         for a, b in zip(d["spans"], d["spans"][1:], strict=False):
-            if a["label"] == b["label"] == "LOCATION":
+            if a["label"] == b["label"] == "LOCATION" and d["text"][a["start"]].isdigit():
                 assert d["text"][a["end"] : b["start"]] not in (", ", " ", ","), d["text"][
                     a["start"] : b["end"]
                 ]
+
+
+def test_when_broad_then_hospitals_and_clinics_stay_their_own_location_span(docs, broad_docs):
+    sites = [
+        v
+        for v in _span_texts(docs + broad_docs, "LOCATION")
+        if re.search(r"(Hospital|Center|Clinic|Care)$", v)
+    ]
+    assert len(sites) >= 100
+    assert not any(
+        re.search(r"(Hospital|Medical Center|Clinic), ", v) for v in _span_texts(broad_docs, "LOCATION")
+    )
+
+
+def test_when_broad_then_full_names_vary(docs):
+    names = _span_texts(docs, "PERSON")
+    assert any(re.fullmatch(r"[^\W\d_]+ [^\W\d_]+-[^\W\d_]+", n) for n in names)  # double surname
+    assert any(re.fullmatch(r"[A-Z]{2,} [A-Z][a-z]+", n) for n in names)  # "DUPONT Marie"
 
 
 @pytest.mark.parametrize(
