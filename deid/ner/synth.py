@@ -834,7 +834,13 @@ class SyntheticGenerator:
                 (f" Apt {rng.randint(1, 40)}{rng.choice('ABCD')}", f", Unit {rng.randint(1, 300)}")
             )
         if p.locale == "en_US":
-            tail = f"{p.city}, {p.state_abbr} {p.zipcode}"
+            r = rng.random()
+            if r < 0.06:
+                street = f"P.O. Box {rng.randint(10, 9999)}"
+            elif r < 0.1:
+                street = f"{street}, {rng.choice(('Floor', 'Bldg', 'Room'))} {rng.randint(2, 12)}"
+            zipcode = p.zipcode if rng.random() < 0.88 else f"{p.zipcode}-{rng.randint(1000, 9999)}"
+            tail = f"{p.city}, {p.state_abbr} {zipcode}"
             if rng.random() < 0.15:
                 tail = f"{p.city} {p.state_abbr} {p.zipcode}"
             elif rng.random() < 0.1:
@@ -1521,7 +1527,8 @@ class SyntheticGenerator:
             join = rng.choice(("\n", " "))
             case = "upper"
         elif style == "email":
-            parts = [rng.choice(_EMAIL_HEADERS), *self._pick(_EMAIL_BODY, 2, 4), rng.choice(_EMAIL_FOOTERS)]
+            body = _EMAIL_BODY + sd.EMAIL_BODY_EXTRA if self.broad else _EMAIL_BODY
+            parts = [rng.choice(_EMAIL_HEADERS), *self._pick(body, 2, 4), rng.choice(_EMAIL_FOOTERS)]
             join = rng.choice(("\n\n", " "))
         elif style == "chat":
             parts = self._pick(_CHAT_LINES, 3, 7)
@@ -1534,7 +1541,8 @@ class SyntheticGenerator:
                 rng.choice(_TICKET_FOOTERS),
             ]
         elif style == "form":
-            parts = [rng.choice(_FORM_TITLES), *self._pick(_FORM_FIELDS, 6, 14)]
+            fields = _FORM_FIELDS + sd.FORM_FIELDS_EXTRA if self.broad else _FORM_FIELDS
+            parts = [rng.choice(_FORM_TITLES), *self._pick(fields, 6, 14)]
             join = "\n"
         elif style == "comment":
             parts = [rng.choice(_COMMENT_TEMPLATES)]

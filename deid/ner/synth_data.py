@@ -508,3 +508,28 @@ SUPPORT_CHAT_LINES: tuple[str, ...] = (
     "[{CLOCK_HM}] Agent ({STAFF.first}): A technician can visit {DATE_ANY} between 9 and 12.",
     "[{CLOCK_HM}] {PT.first}: can you send it to my work email instead? {PT.email}",
 )
+
+# Broad mode adds these to the classic form and e-mail styles.
+FORM_FIELDS_EXTRA: tuple[str, ...] = (
+    "Full Name (as on passport): {PT.full}",
+    "Mailing Address:\n{PT.address}",
+    "Home Address: {ADDRESS}",
+    "Employer Name: {COMPANY}\nJob Title: {JOBT}",
+    "School / University: {SCHOOL}",
+    "Bank: {BANK}",
+    "Primary Care Clinic: {CLINIC}",
+    "Preferred Hospital: {HOSPITAL}",
+    "Start Date: {DATE_ANY}",
+    "Best Time To Call: {WEEKDAY_RANGE}, after 5pm",
+    "Signature: ____________    Date: {DATE}",
+    "Referred By: {OTHER.full}, {DEPT}",
+    "Known Conditions: {EPONYM}; {ABBR}",
+    "Alt. Phone: {PHONE}",
+)
+EMAIL_BODY_EXTRA: tuple[str, ...] = (
+    "Our claims team at {INSURER_ANY} needs the discharge letter from {HOSPITAL} dated {DATE_ANY}.",
+    "{PT.first} started at {SCHOOL} in {MONTH_YEAR} and the school nurse asked about {PT.pos} {BRAND}.",
+    "The {AGENCY} letter went to the old address ({ADDRESS}); please forward it.",
+    "Can you ask {OTHER.full} in {DEPT} to fax the {ABBR} report to {PHONE}?",
+    "The payment from {BANK} should arrive on the {ORDINAL}; HR has the details.",
+)

@@ -226,6 +226,8 @@ def test_when_broad_then_whole_addresses_are_one_location_span(docs):
     us_whole = [v for v in locations if re.search(r"^\d+ .+, [A-Z]{2} \d{5}$", v)]
     eu_whole = [v for v in locations if re.search(r"^\D+ \d+.*, \d{4,5} [A-Z]", v)]
     assert len(us_whole) >= 20 and len(eu_whole) >= 5
+    assert any(re.search(r", [A-Z]{2} \d{5}-\d{4}$", v) for v in locations)  # ZIP+4
+    assert any(v.startswith("P.O. Box ") for v in locations)
     for d in docs:
         for a, b in zip(d["spans"], d["spans"][1:], strict=False):
             if a["label"] == b["label"] == "LOCATION" and d["text"][a["start"]].isdigit():
