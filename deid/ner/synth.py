@@ -1559,6 +1559,7 @@ class SyntheticGenerator:
             join = rng.choice((" ", "\n\n"))
         elif style == "news":
             parts = [rng.choice(sd.NEWS_HEADLINES), *self._pick(sd.NEWS_BODY, 2, 5)]
+            parts = [part for part in parts if part]  # some stories have no headline
             join = rng.choice((" ", "\n\n"))
         elif style == "social":
             parts = self._pick(sd.SOCIAL_POSTS, 1, 3)

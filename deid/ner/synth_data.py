@@ -420,6 +420,14 @@ NEWS_BODY: tuple[str, ...] = (
     '"We are shocked," said {REL.full}, a neighbour who has lived on {STREET_NAME} since {YEAR}.',
     "{PT.last} was a student at {SCHOOL} and had recently been treated for {EPONYM}.",
     "Reporting by {STAFF.full} in {CITY}; editing by {DOC.full}.",
+    "{COUNTRY}'s economy grew 2.1% in the third quarter, {BANK} economist {OTHER.full} said.",
+    "Prime Minister {OTHER.last} will visit {CITY} and {CITY} next week, his office said on {WEEKDAY}.",
+    "{COMPANY} agreed to buy {ORG} for an undisclosed sum, the companies said in a statement.",
+    "The {AGENCY} fined {COMPANY} after an investigation that began in {YEAR}.",
+    '{PT.full}, a {JOBT_LOWER} at {COMPANY}, told reporters the plan was "unworkable".',
+    "Talks between {COUNTRY} and {COUNTRY} ended without agreement in {CITY} on {DATE_ANY}.",
+    "Students at {SCHOOL} protested outside the offices of {ORG} on {STREET_NAME}.",
+    "{OTHER.last}, who founded {COMPANY} with {REL.full} in {YEAR}, stepped down as chief executive.",
 )
 
 SOCIAL_POSTS: tuple[str, ...] = (
@@ -437,6 +445,18 @@ SOCIAL_POSTS: tuple[str, ...] = (
     "went to see {OTHER.full} speak at {SCHOOL} last {WEEKDAY}, so good",
     "taking {BRAND} and going to bed, work at {COMPANY} tmrw {EMO}",
     "moving to {CITY}, {COUNTRY} in {MONTH}!!",
+    "{OTHER.first} {OTHER.last} really said that on live tv {EMO}",
+    "shoutout to {PT.first} at the {CITY} store, best customer service ever",
+    "who else is going to {SCHOOL} homecoming on the {ORDINAL}? {PT.handle} {OTHER.handle}",
+    "my landlord {OTHER.last} still hasnt fixed the heating. {ORG_HANDLE} help",
+    "{PT.first} and {REL.first} got engaged in {COUNTRY}!!! {EMO}{EMO}",
+    "traffic on {STREET_NAME} is insane rn {HASHTAG}",
+    "new blog post about my {EPONYM} journey, link in bio",
+    "interview at {COMPANY} {WEEKDAY}, wish me luck {EMO}",
+    "rip {OTHER.full}, you were the best teacher at {SCHOOL}",
+    "{OTHER.handle} lol no, {MONTH} {ORDINAL} works better",
+    "{ORG_HANDLE} is down again?? {GADGET} wont load",
+    "back in {CITY} for {REL.first}'s wedding {DATE_MD}",
 )
 
 SIGNATURE_EMAIL_HEADERS: tuple[str, ...] = (

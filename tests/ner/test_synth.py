@@ -274,6 +274,8 @@ def test_when_broad_then_social_handles_are_labelled_with_the_at_sign(broad_docs
     orgs = [v for v in _span_texts(social, "ORGANIZATION") if v.startswith("@")]
     assert len(people) >= 20 and len(orgs) >= 20
     assert all(re.fullmatch(r"@\w+", v) for v in people + orgs)
+    for d in broad_docs:  # a handle's "@" is inside its span, never left before it
+        assert not any(s["start"] and d["text"][s["start"] - 1] == "@" for s in d["spans"])
 
 
 def test_when_broad_then_some_documents_change_case(docs):
