@@ -1388,7 +1388,7 @@ class SyntheticGenerator:
             "DATE_LONG": date_long,
             "WEEKDAY": ent(lambda: rng.choice(sd.WEEKDAYS_LONG), "DATE_TIME"),
             "WEEKDAY_RANGE": ent(
-                lambda: rng.choice(("Monday to Friday", "Mon-Fri", "weekdays")), "DATE_TIME"
+                lambda: rng.choice(("Monday to Friday", "Mon-Fri", "Monday-Saturday")), "DATE_TIME"
             ),
             "ORDINAL": ent(lambda: rng.choice(sd.ORDINAL_DAYS), "DATE_TIME"),
             "MONTH": ent(lambda: rng.choice(_MONTHS), "DATE_TIME"),
