@@ -24,6 +24,19 @@ def _entity_rows(dev: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _dev_sets_text(config: NerTrainConfig) -> str:
+    """The dev sets that tuned the decoding threshold, by name and files (with their selection)."""
+    parts = []
+    for dev in config.dev_sets:
+        if not dev.tune_threshold:
+            continue
+        files = ", ".join(f"`{p}`" for p in dev.paths)
+        sel = dev.select
+        how = f" ({sel.keep} of every {sel.every} {sel.by}s from {sel.offset})" if sel else ""
+        parts.append(f"{dev.name}: {files}{how}")
+    return "; ".join(parts) or "none"
+
+
 def write_model_card(
     out_dir: Path,
     config: NerTrainConfig,
@@ -105,11 +118,24 @@ def write_model_card(
         lines += [
             "## Dev metrics (model alone)",
             "",
-            f"Dev set: `{config.dev.path if config.dev else ''}`. Character level (label-agnostic, non-whitespace): "
+            f"Dev set: {_dev_sets_text(config)}. Character level (label-agnostic, non-whitespace): "
             f"leak rate **{char['leak_rate']:.4f}** (share of gold PII characters uncovered), char precision "
             f"**{char['char_precision']:.4f}**; documents leaking {dev['documents']['leaking']}/{dev['documents']['with_gold']}.",
             "",
             *_entity_rows(dev),
+            "",
+        ]
+    per_set = metrics.get("dev_sets")
+    if per_set:
+        lines += [
+            "Every dev set (these chose the checkpoint: tuning data, not an evaluation):",
+            "",
+            "| dev set | leak | char precision |",
+            "|---|---|---|",
+            *(
+                f"| {name} | {m['char']['leak_rate']:.4f} | {m['char']['char_precision']:.4f} |"
+                for name, m in per_set.items()
+            ),
             "",
         ]
     lines += [

@@ -50,7 +50,52 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SourceConfig(_Strict):
+class SelectConfig(_Strict):
+    """Which documents of a file to read: every ``every``-th unit from ``offset``, or all the others.
+
+    Units are documents in file order (``by: document``) or patients (``by: patient``: PhysioNet notes
+    dealt into ``every`` folds by patient with ``seed``, as ``eval/evalsets.py`` folds them).
+    ``keep: rest`` keeps the documents that do not match (the training side of a fold).
+    """
+
+    every: int = Field(ge=2)
+    offset: int = Field(0, ge=0)
+    by: Literal["document", "patient"] = "document"
+    seed: int = 0
+    keep: Literal["matching", "rest"] = "matching"
+
+    @model_validator(mode="after")
+    def _offset_below_every(self) -> SelectConfig:
+        if self.offset >= self.every:
+            raise ValueError(f"offset {self.offset} must be below every {self.every}")
+        return self
+
+
+class _DocumentsSpec(_Strict):
+    """Where labelled documents come from and how they are read (shared by sources and dev sets).
+
+    ``path`` is one file or a list of files (relative to the data directory). ``conll`` reads whole
+    documents where ``-DOCSTART-`` lines separate them (else one per sentence); ``glue`` joins a lone
+    ``@``/``#`` token to the next one as the tweet had it; ``drop_words`` drops gold spans whose whole
+    text is one of these words (role words such as "Borrower", not personal data).
+    """
+
+    kind: Literal["spans_jsonl", "conll", "synth"] = "spans_jsonl"
+    path: str | list[str] | None = None
+    label_map: str | dict[str, str | None] = "identity"
+    glue: str = ""
+    drop_words: list[str] = []
+    select: SelectConfig | None = None
+
+    @property
+    def paths(self) -> list[str]:
+        """The configured files as a list."""
+        if self.path is None:
+            return []
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+
+class SourceConfig(_DocumentsSpec):
     """One training data source.
 
     ``weight`` is the expected number of passes over the source per epoch (0.5: a random half of its
@@ -58,28 +103,38 @@ class SourceConfig(_Strict):
     """
 
     name: str
-    kind: Literal["spans_jsonl", "conll", "synth"]
-    path: str | None = None
     weight: float = Field(1.0, ge=0)
-    label_map: str | dict[str, str | None] = "identity"
+    empty_window_keep: float | None = Field(
+        None, ge=0, le=1, description="this source's share of windows without entities (default: training's)"
+    )
     n: int = Field(1000, ge=1, description="synth: number of documents")
     seed: int = 0
     styles: list[str] | None = None
 
     @model_validator(mode="after")
     def _path_needed(self) -> SourceConfig:
-        if self.kind != "synth" and not self.path:
+        if self.kind != "synth" and not self.paths:
             raise ValueError(f"source '{self.name}' of kind {self.kind} needs a path")
         return self
 
 
-class DevConfig(_Strict):
-    """The dev set used for evaluation during training, early stopping and threshold tuning."""
+class DevConfig(_DocumentsSpec):
+    """A dev set used for evaluation during training, early stopping and threshold tuning.
 
-    kind: Literal["spans_jsonl", "conll"] = "spans_jsonl"
-    path: str
-    label_map: str | dict[str, str | None] = "identity"
+    ``dev`` in a training config is one of these or a list. With several, the early-stopping metric is
+    their mean (each set counts once, whatever its size), and the decoding threshold is tuned on the
+    sets with ``tune_threshold: true`` pooled together.
+    """
+
+    name: str = "dev"
     max_docs: int | None = None
+    tune_threshold: bool = True
+
+    @model_validator(mode="after")
+    def _path_needed(self) -> DevConfig:
+        if self.kind == "synth" or not self.paths:
+            raise ValueError(f"dev set '{self.name}' needs a path to a spans_jsonl or conll file")
+        return self
 
 
 class BaseEncoderConfig(_Strict):
@@ -128,6 +183,11 @@ class TrainingConfig(_Strict):
     patience: int = Field(3, ge=1)
     select_metric: Literal["entity_f1", "char_f1", "char_f2"] = "entity_f1"
     num_threads: int | None = 2
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="auto: bfloat16 autocast where the CPU multiplies bfloat16 natively (AVX512-BF16, AMX) "
+        "else float32",
+    )
     init_from: str | None = Field(
         None,
         description=(
@@ -175,11 +235,18 @@ class NerTrainConfig(_Strict):
     base_encoder: BaseEncoderConfig = BaseEncoderConfig()
     labels: list[str]
     sources: list[SourceConfig]
-    dev: DevConfig | None = None
+    dev: DevConfig | list[DevConfig] | None = None
     training: TrainingConfig = TrainingConfig()
     decoding: DecodingConfig = DecodingConfig()
     output: OutputConfig
     _source_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def dev_sets(self) -> list[DevConfig]:
+        """The dev sets as a list (empty without ``dev``)."""
+        if self.dev is None:
+            return []
+        return [self.dev] if isinstance(self.dev, DevConfig) else list(self.dev)
 
     def resolve_data_path(self, path: str) -> Path:
         """Resolve a data path: absolute stays, relative is under the data directory.
@@ -191,6 +258,28 @@ class NerTrainConfig(_Strict):
         if candidate.is_absolute():
             return candidate
         return resolve_data_dir(self.data_dir, base=self._source_file) / candidate
+
+
+def _set_dotted(raw: dict, key: str, value: object, path: Path) -> None:
+    """Set ``a.b.0.c`` in nested mappings and lists (a number indexes a list)."""
+    node: object = raw
+    *parents, leaf = key.split(".")
+    for part in [*parents, leaf]:
+        last = part is leaf
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"{path}: --set {key}: '{part}' is not an index of a list of {len(node)}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"{path}: --set {key}: '{part}' is below a value, not a mapping or list")
 
 
 def load_train_config(path: str | Path, overrides: dict[str, object] | None = None) -> NerTrainConfig:
@@ -213,11 +302,7 @@ def load_train_config(path: str | Path, overrides: dict[str, object] | None = No
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     for key, value in (overrides or {}).items():
-        node = raw
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
+        _set_dotted(raw, key, value, path)
     try:
         config = NerTrainConfig.model_validate(raw)
     except ValidationError as exc:

@@ -32,10 +32,20 @@ WNUT_TO_PRESIDIO: dict[str, str | None] = {
     "creative-work": None,
 }
 
+#: CoNLL-2003-style PER/LOC/ORG/MISC tags (``general_ner/``: wikigold, Broad Twitter Corpus, SEC
+#: filings) -> Presidio entity types; MISC (nationalities, events, works) is not personal data here.
+CONLL_TO_PRESIDIO: dict[str, str | None] = {
+    "PER": "PERSON",
+    "LOC": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "MISC": None,
+}
+
 #: Named label maps usable from configuration and the command line.
 LABEL_MAPS: dict[str, dict[str, str | None]] = {
     "physionet": PHYSIONET_TO_PRESIDIO,
     "wnut": WNUT_TO_PRESIDIO,
+    "conll": CONLL_TO_PRESIDIO,
     "identity": {},
 }
 

@@ -24,8 +24,9 @@ import numpy as np
 
 from deid.errors import ConfigError, OutputError
 from deid.ner.align import IGNORE_INDEX, encode_documents, plan_windows, token_labels, word_tags
-from deid.ner.config import NerTrainConfig, SourceConfig
-from deid.ner.data import LABEL_MAPS, Document, map_labels, read_documents
+from deid.ner.config import DevConfig, NerTrainConfig, SourceConfig, _DocumentsSpec
+from deid.ner.corpora import drop_gold_words, read_conll_documents, select_documents
+from deid.ner.data import LABEL_MAPS, Document, map_labels, read_spans_jsonl
 from deid.ner.decode import decode_words
 from deid.ner.metrics import ANY, Scores, score_documents
 from deid.ner.modeldir import (
@@ -78,6 +79,32 @@ def resolve_label_map(value: str | dict[str, str | None]) -> dict[str, str | Non
     return LABEL_MAPS[value]
 
 
+def read_spec(config: NerTrainConfig, spec: _DocumentsSpec, *, source: str) -> list[Document]:
+    """Read the labelled documents a source or dev set names: each file read, selected, labels mapped,
+    role words dropped.
+
+    CoNLL files are read as whole documents where ``-DOCSTART-`` lines separate them, else one document
+    per sentence (:func:`deid.ner.corpora.read_conll_documents`).
+    """
+    label_map = resolve_label_map(spec.label_map)
+    docs: list[Document] = []
+    for relative in spec.paths:
+        path = config.resolve_data_path(relative)
+        if spec.kind == "spans_jsonl":
+            part = list(read_spans_jsonl(path, source=source))
+        else:
+            part = read_conll_documents(path, glue=spec.glue)
+            part = [Document(d.id, d.text, d.spans, source) for d in part]
+        if spec.select is not None:
+            sel = spec.select
+            part = select_documents(
+                part, every=sel.every, offset=sel.offset, by=sel.by, seed=sel.seed, keep=sel.keep
+            )
+        part = list(map_labels(part, label_map))
+        docs += drop_gold_words(part, spec.drop_words) if spec.drop_words else part
+    return docs
+
+
 def load_source(config: NerTrainConfig, source: SourceConfig) -> list[Document]:
     """Read one configured source and map its labels."""
     if source.kind == "synth":
@@ -96,11 +123,13 @@ def load_source(config: NerTrainConfig, source: SourceConfig) -> list[Document]:
             )
             for record in generate_documents(source.n, seed=source.seed, styles=source.styles)
         ]
-    else:
-        assert source.path is not None
-        fmt = "jsonl" if source.kind == "spans_jsonl" else "conll"
-        docs = read_documents(config.resolve_data_path(source.path), fmt=fmt, source=source.name)
-    return list(map_labels(docs, resolve_label_map(source.label_map)))
+        return list(map_labels(docs, resolve_label_map(source.label_map)))
+    return read_spec(config, source, source=source.name)
+
+
+def load_dev_sets(config: NerTrainConfig) -> list[tuple[DevConfig, list[Document]]]:
+    """Each configured dev set with its documents (at most ``max_docs`` of them)."""
+    return [(dev, read_spec(config, dev, source=dev.name)[: dev.max_docs]) for dev in config.dev_sets]
 
 
 def make_examples(
@@ -139,15 +168,20 @@ def make_examples(
 
 
 def sample_epoch(
-    pools: list[tuple[list[Example], float]], rng: random.Random, empty_keep: float, batch_size: int
+    pools: list[tuple[list[Example], float]] | list[tuple[list[Example], float, float | None]],
+    rng: random.Random,
+    empty_keep: float,
+    batch_size: int,
 ) -> list[list[Example]]:
     """Draw one epoch's batches: each pool ``weight`` times (fractions sampled), windows without entities
-    kept with probability ``empty_keep``, batches formed from length-sorted chunks and shuffled."""
+    kept with probability ``empty_keep`` (or the pool's own, when it has one), batches formed from
+    length-sorted chunks and shuffled."""
     chosen: list[Example] = []
-    for pool, weight in pools:
+    for pool, weight, *own in pools:
+        keep = own[0] if own and own[0] is not None else empty_keep
         whole, fraction = int(weight), weight - int(weight)
         picked = pool * whole + [ex for ex in pool if rng.random() < fraction]
-        chosen += [ex for ex in picked if ex.has_entity or rng.random() < empty_keep]
+        chosen += [ex for ex in picked if ex.has_entity or rng.random() < keep]
     rng.shuffle(chosen)
     batches = []
     chunk = batch_size * 32
@@ -314,7 +348,7 @@ def train_model(
     run_dir = Path(config.output.runs_dir) / config.name
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    pools: list[tuple[list[Example], float]] = []
+    pools: list[tuple[list[Example], float, float | None]] = []
     data_summary: dict[str, Any] = {}
     for source in config.sources:
         docs = load_source(config, source)
@@ -328,20 +362,25 @@ def train_model(
             "path": source.path,
             "n": source.n if source.kind == "synth" else None,
             "weight": source.weight,
+            "empty_window_keep": source.empty_window_keep,
             "documents": len(docs),
             "windows": len(examples),
             "windows_with_entities": sum(ex.has_entity for ex in examples),
             "spans": dict(sorted(counts.items())),
         }
         say(f"source {source.name}: {len(docs)} documents, {len(examples)} windows, spans {counts}")
-        pools.append((examples, source.weight))
+        pools.append((examples, source.weight, source.empty_window_keep))
 
-    dev_docs: list[Document] = []
-    if config.dev is not None:
-        fmt = "jsonl" if config.dev.kind == "spans_jsonl" else "conll"
-        dev_docs = read_documents(config.resolve_data_path(config.dev.path), fmt=fmt, source="dev")
-        dev_docs = list(map_labels(dev_docs, resolve_label_map(config.dev.label_map)))[: config.dev.max_docs]
-        say(f"dev: {len(dev_docs)} documents")
+    dev_sets = load_dev_sets(config)
+    dev_docs = [doc for _, docs in dev_sets for doc in docs]
+    for dev, docs in dev_sets:
+        say(f"dev {dev.name}: {len(docs)} documents")
+    tune_docs = [doc for dev, docs in dev_sets if dev.tune_threshold for doc in docs]
+    tune_index = [
+        i
+        for i, flag in enumerate(flag for dev, docs in dev_sets for flag in [dev.tune_threshold] * len(docs))
+        if flag
+    ]
 
     model = _build_model(config, base_dir, tags)
     if tc.init_from:
@@ -384,6 +423,8 @@ def train_model(
     class_weights[0] = 1.0
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights, ignore_index=IGNORE_INDEX)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    use_bf16 = tc.precision == "bf16" or (tc.precision == "auto" and _native_bf16())
+    say(f"precision: {'bfloat16 autocast (weights and optimiser stay float32)' if use_bf16 else 'float32'}")
     say(
         f"training {config.name}: method {tc.method}, {trainable / 1e6:.1f}M trainable parameters, "
         f"{expected_per_epoch} steps/epoch, {total_steps} steps, batch {tc.batch_size}, max_length {tc.max_length}"
@@ -397,7 +438,8 @@ def train_model(
         max_length=tc.max_length,
     )
 
-    def evaluate_dev() -> tuple[Scores, Any]:
+    def evaluate_dev() -> tuple[list[Scores], Any]:
+        """Score each dev set at the configured threshold; returns the scores and every word's probabilities."""
         from deid.ner.inference import NerModel
 
         model.eval()
@@ -409,7 +451,12 @@ def train_model(
         finally:
             model.train()
         pred = decode_all(word_probs, labels, config.decoding.o_threshold)
-        return score_documents([d.text for d in dev_docs], [d.spans for d in dev_docs], pred), word_probs
+        per_set, first = [], 0
+        for _, docs in dev_sets:
+            last = first + len(docs)
+            per_set.append(score_documents([d.text for d in docs], [d.spans for d in docs], pred[first:last]))
+            first = last
+        return per_set, word_probs
 
     history: list[dict[str, Any]] = []
     best_value, best_state, best_step, bad_evals = -1.0, None, 0, 0
@@ -421,8 +468,9 @@ def train_model(
         epoch += 1
         for batch in sample_epoch(pools, rng, tc.empty_window_keep, tc.batch_size):
             inputs = collate(batch, tokenizer.pad_token_id)
-            logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), inputs["labels"].reshape(-1))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
+            loss = loss_fn(logits.float().reshape(-1, logits.shape[-1]), inputs["labels"].reshape(-1))
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
             optimizer.step()
@@ -441,20 +489,34 @@ def train_model(
             out_of_time = tc.max_minutes is not None and (time.monotonic() - started) / 60 >= tc.max_minutes
             last = step >= total_steps or out_of_time
             if dev_docs and (step % tc.eval_every_steps == 0 or last):
-                scores, _ = evaluate_dev()
-                value = select_value(scores, tc.select_metric)
-                row = {
+                set_scores, _ = evaluate_dev()
+                # each dev set counts once, whatever its size
+                value = sum(select_value(sc, tc.select_metric) for sc in set_scores) / len(set_scores)
+                row: dict[str, Any] = {
                     "step": step,
                     "epoch": epoch,
                     tc.select_metric: value,
-                    "char_recall": scores.char_recall,
-                    "char_precision": scores.char_precision,
+                    "char_recall": sum(sc.char_recall for sc in set_scores) / len(set_scores),
+                    "char_precision": sum(sc.char_precision for sc in set_scores) / len(set_scores),
                     "minutes": (time.monotonic() - started) / 60,
                 }
+                if len(set_scores) > 1:
+                    row["sets"] = {
+                        dev.name: {
+                            tc.select_metric: select_value(sc, tc.select_metric),
+                            "char_recall": sc.char_recall,
+                            "char_precision": sc.char_precision,
+                        }
+                        for (dev, _), sc in zip(dev_sets, set_scores, strict=True)
+                    }
                 history.append(row)
                 say(
-                    f"dev step {step}: {tc.select_metric} {value:.4f} char recall {scores.char_recall:.4f} "
-                    f"char precision {scores.char_precision:.4f}"
+                    f"dev step {step}: {tc.select_metric} {value:.4f} char recall {row['char_recall']:.4f} "
+                    f"char precision {row['char_precision']:.4f}"
+                    + "".join(
+                        f" | {dev.name} {select_value(sc, tc.select_metric):.3f}"
+                        for (dev, _), sc in zip(dev_sets, set_scores, strict=True)
+                    )
                 )
                 if value > best_value:
                     best_value, best_step, bad_evals = value, step, 0
@@ -480,9 +542,14 @@ def train_model(
 
     sweep: list[dict[str, float]] = []
     threshold = config.decoding.o_threshold
-    if dev_docs and config.decoding.tune:
+    if tune_docs and config.decoding.tune:
         _, word_probs = evaluate_dev()
-        threshold, sweep = tune_threshold(word_probs, dev_docs, labels, config.decoding.min_char_precision)
+        from deid.ner.inference import WordProbs
+
+        tune_probs = WordProbs(
+            [word_probs.encoded[i] for i in tune_index], [word_probs.word_probs[i] for i in tune_index]
+        )
+        threshold, sweep = tune_threshold(tune_probs, tune_docs, labels, config.decoding.min_char_precision)
         say(
             f"decoding threshold P(O) < {threshold} (tuned on dev for char precision >= {config.decoding.min_char_precision})"
         )
@@ -510,10 +577,22 @@ def train_model(
         from deid.ner.inference import NerModel
 
         shipped = NerModel(out_dir, max_length=tc.max_length, stride=tc.stride)
-        texts, gold = [d.text for d in dev_docs], [d.spans for d in dev_docs]
-        stored = score_documents(
-            texts, gold, [[(s.start, s.end, s.label) for s in doc] for doc in shipped.predict(texts)]
-        )
+        found = [
+            [(s.start, s.end, s.label) for s in doc] for doc in shipped.predict([d.text for d in dev_docs])
+        ]
+        scored_index = tune_index or list(range(len(dev_docs)))
+        scored = [dev_docs[i] for i in scored_index]
+        texts, gold = [d.text for d in scored], [d.spans for d in scored]
+        stored = score_documents(texts, gold, [found[i] for i in scored_index])
+        if len(dev_sets) > 1:
+            metrics["dev_sets"] = {}
+            first = 0
+            for dev, docs in dev_sets:
+                last = first + len(docs)
+                metrics["dev_sets"][dev.name] = score_documents(
+                    [d.text for d in docs], [d.spans for d in docs], found[first:last]
+                ).as_dict()
+                first = last
         model.eval()
         memory = NerModel.from_loaded(tokenizer, model, meta, max_length=tc.max_length, stride=tc.stride)
         full = score_documents(
@@ -540,6 +619,12 @@ def train_model(
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     say(f"wrote {out_dir} in {(time.monotonic() - started) / 60:.1f} min")
     return TrainResult(out_dir, run_dir, metrics, step, train_seconds, history)
+
+
+def _native_bf16() -> bool:
+    from deid.ner.inference import native_bf16
+
+    return native_bf16()
 
 
 def _resolve_init(init_from: str, say: Callable[[str], None]) -> Path:
@@ -615,12 +700,10 @@ def retune_decoding(
     from deid.ner.inference import NerModel
     from deid.ner.modeldir import META_FILE, read_meta
 
-    if config.dev is None:
-        raise ConfigError("retuning needs a dev set in the config")
+    docs = [doc for dev, found in load_dev_sets(config) if dev.tune_threshold for doc in found]
+    if not docs:
+        raise ConfigError("retuning needs a dev set (with tune_threshold) in the config")
     model_dir = Path(model_dir)
-    fmt = "jsonl" if config.dev.kind == "spans_jsonl" else "conll"
-    docs = read_documents(config.resolve_data_path(config.dev.path), fmt=fmt, source="dev")
-    docs = list(map_labels(docs, resolve_label_map(config.dev.label_map)))[: config.dev.max_docs]
     meta = read_meta(model_dir)
     tc = config.training
     model = NerModel(model_dir, max_length=tc.max_length, stride=tc.stride)
