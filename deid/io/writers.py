@@ -29,6 +29,9 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
 
+#: ``default=`` of every JSON file deid writes (dates as ISO text, decimals as text, bytes as UTF-8).
+json_default = _json_default
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -122,6 +125,14 @@ def write_json_atomic(path: Path, payload: Any) -> None:
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
         handle.write("\n")
+    commit_file(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and an atomic rename."""
+    tmp = temp_name(path)
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
     commit_file(tmp, path)
 
 

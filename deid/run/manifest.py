@@ -17,7 +17,7 @@ from typing import Any
 from deid import __version__
 from deid.config import DeidConfig, resolve_path
 from deid.errors import OutputError
-from deid.io.writers import write_json_atomic
+from deid.io.writers import json_default, write_text_atomic
 
 # Names start with "_" so that Spark, pandas and pyarrow skip them when reading OUTPUT as a dataset.
 MANIFEST_NAME = "_manifest.json"
@@ -87,6 +87,10 @@ class Manifest:
         self.header = header
         self.shards: dict[int, dict[str, Any]] = {}
         self.complete = False
+        # Each shard entry's JSON text, encoded once: the manifest is rewritten after every shard, and
+        # re-encoding every entry each time (the pure-Python encoder, because of the indentation) cost
+        # the parent process time that grew with the square of the number of shards.
+        self._encoded: dict[int, tuple[dict[str, Any], str]] = {}
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -135,13 +139,46 @@ class Manifest:
 
     def write(self) -> None:
         """Atomically rewrite the file."""
+        write_text_atomic(self.path, self.text())
+        if self.on_write is not None:
+            self.on_write(self.path)
+
+    def payload(self) -> dict[str, Any]:
+        """The manifest as a JSON object."""
         payload = dict(self.header)
         payload["shards"] = [self.shards[i] for i in sorted(self.shards)]
         payload["totals"] = self.totals()
         payload["complete"] = self.complete
-        write_json_atomic(self.path, payload)
-        if self.on_write is not None:
-            self.on_write(self.path)
+        return payload
+
+    def text(self) -> str:
+        """The file's text: ``json.dumps(self.payload(), indent=2, sort_keys=True)`` plus a newline,
+        with each shard entry encoded only once."""
+        payload = self.payload()
+        items = []
+        for key in sorted(payload):
+            if key == "shards":
+                entries = [self._entry_text(i) for i in sorted(self.shards)]
+                value = "[\n" + ",\n".join(entries) + "\n  ]" if entries else "[]"
+            else:
+                value = _dumps(payload[key]).replace("\n", "\n  ")
+            items.append(f"  {_dumps(key)}: {value}")
+        return "{\n" + ",\n".join(items) + "\n}\n" if items else "{}\n"
+
+    def _entry_text(self, index: int) -> str:
+        entry = self.shards[index]
+        cached = self._encoded.get(index)
+        if cached is None or cached[0] is not entry:
+            # Two levels deep (the manifest object, its "shards" list): four spaces before every line.
+            cached = (entry, "    " + _dumps(entry).replace("\n", "\n    "))
+            self._encoded[index] = cached
+        return cached[1]
+
+
+def _dumps(value: Any) -> str:
+    # The encoding write_json_atomic uses (JSON strings never hold a raw line break, so re-indenting
+    # the lines of a nested value is exact).
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=json_default)
 
 
 def base_header(**fields: Any) -> dict[str, Any]:

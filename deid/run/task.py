@@ -531,12 +531,14 @@ def check_column_policies(spec: Any, source: Any, reader: Any) -> None:
             ``date_shift`` without a subject column, a text column that also has a whole-cell policy,
             or an unlisted column under ``unlisted_columns: error``.
     """
-    from deid.errors import ConfigError
-    from deid.transform.column_transform import check_column_type
-
     config = spec.config
     if spec.mode != "redact":
         return
+    # Imported only here: column_transform pulls in Presidio (and with it transformers), seconds of
+    # start-up that a detect job's parent process, which never transforms a cell, need not pay.
+    from deid.errors import ConfigError
+    from deid.transform.column_transform import check_column_type
+
     columns = list(reader.columns)
     schema = _input_schema(reader) if config.columns else None
     shown = ", ".join(repr(c) for c in columns[:20])
