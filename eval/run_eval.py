@@ -67,6 +67,7 @@ from deid.ner.metrics import ANY, score_documents  # noqa: E402
 logger = logging.getLogger("deid.eval")
 
 GENERAL_TYPES = ("PERSON", "LOCATION", "ORGANIZATION")
+NER_CONFIG = REPO / "configs" / "ner" / "default.yaml"
 SUBSAMPLE_SEED = 1729
 QUICK_FRACTION = 0.2
 SYNTH_DOCS = 400
@@ -136,6 +137,18 @@ def build_sets(
         if wanted("synthetic"):
             docs = generate_eval_documents(SYNTH_DOCS, seed=splits["synthetic"]["seed"])
             add("synthetic", "held out", docs, None, "eval/synth_eval.py")
+        return sets
+    if split == "dev":
+        # the dev sets of the shipped model's training config: they chose its checkpoint and threshold,
+        # and decide pipeline rules (recognizers, filters) for it; never the held-out sets
+        from deid.ner.config import load_train_config
+        from deid.ner.train import load_dev_sets
+
+        config = load_train_config(NER_CONFIG, {"data_dir": str(data_dir)})
+        for dev, docs in load_dev_sets(config):
+            if wanted(dev.name):
+                types = None if dev.kind == "spans_jsonl" else GENERAL_TYPES
+                add(dev.name, "dev (tuning data)", docs, types, f"dev set of {NER_CONFIG.relative_to(REPO)}")
         return sets
     if split != "decision":
         raise ValueError(f"unknown split {split!r}")
@@ -257,7 +270,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="a fifth of every set (fixed seed): a few minutes"
     )
-    parser.add_argument("--split", choices=("held_out", "decision"), default="held_out")
+    parser.add_argument(
+        "--split",
+        choices=("held_out", "decision", "dev"),
+        default="held_out",
+        help="held_out: the report; decision: data that may decide; dev: the NER training config's dev sets",
+    )
     parser.add_argument("--fold", type=int, default=0, help="decision split: the PhysioNet CV fold to score")
     parser.add_argument(
         "--deid",

@@ -55,3 +55,17 @@ def test_when_the_default_config_is_read_then_its_dev_sets_are_not_trained_on() 
         assert docs, f"dev set {dev.name} is empty"
         overlap = [d.id for d in docs if d.text in trained and len(d.text.split()) > 3]
         assert not overlap, f"dev set {dev.name} is also training data: {overlap[:3]}"
+
+
+@needs_data
+def test_when_the_suite_builds_the_dev_split_then_it_is_the_training_configs_dev_sets(
+    held_out_texts: set[str],
+) -> None:
+    from run_eval import build_sets
+
+    sets = build_sets(DATA, split="dev")
+    assert [s.name for s in sets] == [
+        d.name for d in load_train_config(REPO / "configs/ner/default.yaml").dev_sets
+    ]
+    assert all(s.docs for s in sets)
+    assert not [d.id for s in sets for d in s.docs if d.text in held_out_texts and len(d.text.split()) > 3]
