@@ -43,6 +43,9 @@ COMMANDS: dict[str, str | dict[str, str]] = {
         "compare": "deid.cli.classify_compare:compare",
         "calibrate": "deid.cli.classify_calibrate:calibrate",
     },
+    "spark": {
+        "pack": "deid.cli.spark_pack:pack",
+    },
 }
 
 # One-line help for the listing, so that listing commands does not import them.
@@ -69,6 +72,8 @@ SHORT_HELP: dict[str, str] = {
     "classify evaluate": "Evaluate a sensitivity classifier on labelled documents.",
     "classify compare": "Train and evaluate several methods on one split; print a table.",
     "classify calibrate": "Calibrate a saved classifier on held-out labels and set its fail-safe threshold.",
+    "spark": "Run deid on a Spark cluster (see also deid/run/spark_submit.py).",
+    "spark pack": "Pack the environment and the config's models for spark-submit --archives.",
 }
 
 
