@@ -206,8 +206,11 @@ class DocumentClassifier(ABC):
         else:
             folds = cv_folds(y, max_folds)
             self._cv_scheme = f"{folds}-fold cross-validation"
-            raw = self.cross_val_proba(texts, y, folds)  # may describe a different scheme
+            self._cv_note = None
+            raw = self.cross_val_proba(texts, y, folds)  # may describe a different scheme (and its bias)
             scheme = {"method": "temperature", "data": self._cv_scheme, "n": len(y)}
+            if self._cv_note:
+                scheme["bias"] = self._cv_note
         self.calibration_ = {**scheme, **fit_temperature(raw, y)}
         calibrated = apply_temperature(raw, self.calibration_["temperature"])
         if tier_names is None:

@@ -118,6 +118,8 @@ def _calibration_lines(meta: dict[str, Any]) -> list[str]:
         f"{calibration['n']} documents ({calibration['data']}): log-loss {calibration['nll_before']:.4f} -> "
         f"{calibration['nll_after']:.4f}."
     )
+    if calibration.get("bias"):
+        lines += ["", f"Bias of this calibration: {calibration['bias']}"]
     fail_safe = meta.get("fail_safe")
     if not fail_safe:
         lines += ["", "No fail-safe threshold: the classes are not all tiers."]

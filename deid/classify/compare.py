@@ -104,7 +104,8 @@ def compare_methods(
 
     Returns:
         One row per (method, shots): method, shots, n_train, macro_f1, accuracy, train_seconds
-        (fit + calibration), calibrate_seconds, adapt_seconds, predict_seconds, routed_macro_f1,
+        (fit + calibration), calibrate_seconds, steps (optimisation steps of the fine-tuned methods:
+        SetFit's contrastive steps, supervised's), adapt_seconds, predict_seconds, routed_macro_f1,
         goal_recall and escalated (on ``test`` after the fail-safe, tiers only), cv_goal_recall and
         threshold (the fail-safe chosen in cross-validation), metrics (full evaluation).
     """
@@ -175,6 +176,7 @@ def compare_methods(
                         "accuracy": metrics["accuracy"],
                         "train_seconds": round(model.train_seconds_ + calibrate_seconds, 2),
                         "calibrate_seconds": calibrate_seconds,
+                        "steps": getattr(model, "steps_", None),
                         "adapt_seconds": adapt_seconds if method in MLM_METHODS else None,
                         "predict_seconds": metrics["predict_seconds"],
                         "routed_macro_f1": routed["macro_f1"] if routed else None,
@@ -194,10 +196,67 @@ def compare_methods(
     return rows
 
 
+def describe_caps(
+    methods: Sequence[str],
+    *,
+    n_pool: int,
+    n_test: int,
+    max_train: int,
+    max_test: int | None,
+    params: dict[str, dict[str, Any]] | None = None,
+    max_unlabelled: int | None = None,
+    mlm_params: dict[str, Any] | None = None,
+) -> list[str]:
+    """What ``compare`` capped for CPU, one line per kind of cap (printed under the table).
+
+    Args:
+        methods: the compared methods.
+        n_pool: labelled documents in the training pool.
+        n_test: documents in the test file (before ``max_test``).
+        max_train: cap on the "all" budget.
+        max_test: cap on the test set.
+        params: the per-method overrides (``--param``), merged over :data:`COMPARE_DEFAULTS`.
+        max_unlabelled: cap on the MLM corpus.
+        mlm_params: the MLM adaptation's parameters (``max_steps``, ``head_warmup_steps``).
+    """
+    lines = [
+        f"'all' = {min(n_pool, max_train)} of {n_pool} labelled documents"
+        + (" (stratified, --max-train)" if n_pool > max_train else "")
+        + f"; test: {n_test if max_test is None else min(n_test, max_test)} of {n_test}"
+        + (" (stratified, --max-test)" if max_test is not None and n_test > max_test else "")
+    ]
+    for method in methods:
+        merged = {**COMPARE_DEFAULTS.get(method, {}), **(params or {}).get(method, {})}
+        if method.endswith("setfit"):
+            steps = merged.get("max_steps")
+            lines.append(
+                f"{method}: {merged.get('num_iterations', 20)} pairs per example, "
+                + ("no cap on contrastive steps" if steps is None else f"at most {steps} contrastive steps")
+                + " (column steps); the logistic head sees every label"
+            )
+        elif method.endswith("supervised"):
+            lines.append(
+                f"{method}: {merged.get('epochs', 1)} epoch(s), at least {merged.get('min_steps', 60)}"
+                + ("" if merged.get("max_steps") is None else f", at most {merged['max_steps']}")
+                + " steps (column steps)"
+            )
+    if any(m in MLM_METHODS for m in methods):
+        mlm = mlm_params or {}
+        lines.append(
+            f"MLM adaptation (once, shared by mlm-*): {mlm.get('head_warmup_steps', 100)} head-only + "
+            f"{mlm.get('max_steps', 60)} steps on at most {max_unlabelled} texts"
+        )
+    lines.append("override: --param METHOD.KEY=VALUE (e.g. setfit.max_steps=500), --max-train, --max-test")
+    return lines
+
+
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
     """The comparison as a fixed-width text table (routed columns only when the labels are tiers)."""
     routed = any(r.get("routed_macro_f1") is not None for r in rows)
-    header = f"{'method':<15} {'shots':>5} {'n_train':>7} {'macro-F1':>8} {'accuracy':>8} {'train_s':>8} {'adapt_s':>8}"
+    header = (
+        f"{'method':<15} {'shots':>5} {'n_train':>7} {'macro-F1':>8} {'accuracy':>8} {'train_s':>8} "
+        f"{'steps':>5} {'adapt_s':>8}"
+    )
     if routed:
         header += f" {'routed-F1':>9} {'goal-rec':>8} {'escalated':>9}"
     lines = [header, "-" * len(header)]
@@ -205,7 +264,7 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
         adapt = "" if r["adapt_seconds"] is None else f"{r['adapt_seconds']:.0f}"
         line = (
             f"{r['method']:<15} {r['shots']!s:>5} {r['n_train']:>7} {r['macro_f1']:>8.4f} {r['accuracy']:>8.4f} "
-            f"{r['train_seconds']:>8.1f} {adapt:>8}"
+            f"{r['train_seconds']:>8.1f} {'' if r.get('steps') is None else r['steps']:>5} {adapt:>8}"
         )
         if routed:
             f1, recall = r.get("routed_macro_f1"), r.get("goal_recall")

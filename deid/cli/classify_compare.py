@@ -171,7 +171,9 @@ def compare(
     """Train each method at each label budget on the same samples, evaluate on one test set, print a table.
 
     Columns: method, shots, training examples, macro-F1, accuracy, training seconds (fit plus
-    calibration), and for mlm-* the seconds of the (shared, once per run) MLM adaptation. When every
+    calibration), optimisation steps of the fine-tuned methods, and for mlm-* the seconds of the
+    (shared, once per run) MLM adaptation. Under the table, the caps the run applied for CPU ('all'
+    = at most --max-train labels, the test set, steps per method). When every
     label is a tier, also macro-F1 and the goal tier's recall after each method's calibrated
     fail-safe, and the number of test documents it escalated.
     """
@@ -180,7 +182,7 @@ def compare(
     ensure_offline()
     from deid._quiet import quiet_libraries
     from deid.classify.compare import compare_methods as run_compare
-    from deid.classify.compare import format_table, parse_shots
+    from deid.classify.compare import describe_caps, format_table, parse_shots
     from deid.classify.data import read_labelled, read_texts, stratified_split
     from deid.classify.registry import get_method
     from deid.classify.tiers import load_tiers
@@ -247,8 +249,21 @@ def compare(
             tier_names=tier_names,
             calibration=calibration,
         )
+    caps = describe_caps(
+        method_list,
+        n_pool=len(data),
+        n_test=len(test),
+        max_train=max_train,
+        max_test=max_test,
+        params=params,
+        max_unlabelled=max_unlabelled,
+        mlm_params={"max_steps": mlm_max_steps, "head_warmup_steps": mlm_head_warmup_steps},
+    )
     click.echo(f"train pool: {len(data)} documents, test: {min(len(test), max_test)} documents, seed {seed}")
     click.echo(format_table(rows))
+    click.echo("caps for CPU:")
+    for line in caps:
+        click.echo(f"  {line}")
     if out_path is not None:
         write_json(
             out_path,
@@ -258,6 +273,8 @@ def compare(
                 "labels": sorted(set(data.labels)),
                 "seed": seed,
                 "max_train": max_train,
+                "max_test": max_test,
+                "caps": caps,
                 "rows": rows,
             },
         )

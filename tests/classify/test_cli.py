@@ -111,6 +111,13 @@ def test_when_comparing_then_table_and_json_have_a_row_per_method_and_budget(
         ("setfit", "all", 16),
     ]
     assert all(0 <= r["macro_f1"] <= 1 and r["train_seconds"] >= 0 for r in rows)
+    # The caps are stated: steps per row (both methods hit --param max_steps=2) and a caps footer.
+    assert [r["steps"] for r in rows] == [2, 2, 2, 2]
+    caps = json.loads(out_json.read_text())["caps"]
+    assert caps[0] == "'all' = 16 of 16 labelled documents; test: 16 of 16"
+    assert "setfit: 20 pairs per example, at most 2 contrastive steps" in caps[2]
+    assert "supervised: 1 epoch(s), at least 20, at most 2 steps" in caps[1]
+    assert "caps for CPU:" in output and caps[2] in output
 
 
 def test_when_adapting_then_encoder_directory_is_written(
