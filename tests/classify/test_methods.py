@@ -247,3 +247,15 @@ def test_when_setfit_cross_validates_then_every_document_gets_out_of_fold_probab
     assert oof.shape == (16, 2) and np.allclose(oof.sum(axis=1), 1.0)
     refitted = any("calibration fold" in r.getMessage() for r in caplog.records)
     assert refitted == (mode == "refit")
+
+
+@pytest.mark.parametrize(("mode", "bias"), [("refit", "leans pessimistic"), ("head", "optimistic")])
+def test_when_setfit_is_calibrated_then_the_card_states_the_bias_of_its_cross_validation(
+    tiny_encoder: Path, tiny_corpus: tuple[list[str], list[str]], tmp_path: Path, mode: str, bias: str
+) -> None:
+    texts, labels = tiny_corpus
+    model = make("setfit", tiny_encoder, calibration_cv=mode).fit(texts, labels)
+    model.calibrate(None, labels)
+    assert model.calibration_ is not None and model.calibration_["bias"].startswith(bias)
+    card = (model.save(tmp_path / "m") / "README.md").read_text()
+    assert f"Bias of this calibration: {bias}" in card
