@@ -20,8 +20,9 @@ loaded lazily, once per Python worker, and kept in a module-level cache keyed by
 worker that runs many shards loads them once (``spark.python.worker.reuse`` is on by default).
 
 Nothing needs to be shared between the driver and the executors but the Python environment and,
-when the configuration names a transformer, the model directory: the input is read and the output
-written by the driver. Executors check that they resolve the same model ids as the driver and
+when the configuration names a transformer, the model directory (``deid spark pack`` writes both as
+archives for ``spark-submit --archives``, see :mod:`deid.run.spark_pack`): the input is read and the
+output written by the driver. Executors check that they resolve the same model ids as the driver and
 refuse to run otherwise, so a shard is never transformed by another model than the manifest records.
 
 The secret key travels to the executors inside the pickled task, as it does to local worker

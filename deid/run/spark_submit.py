@@ -1,8 +1,12 @@
 """Entry point for ``spark-submit``: ``deid redact`` with the Spark backend.
 
-Usage::
+Usage (README, section Spark: the command ``tests/run/test_spark_cluster.py`` runs)::
 
-    spark-submit --master yarn deid/run/spark_submit.py INPUT OUTPUT --text-column note --id-column id
+    deid spark pack --config configs/pseudonymize.yaml      # deid-env.tar.gz, deid-models.tar.gz
+    spark-submit --master spark://spark-master:7077 --deploy-mode client \
+      --archives deid-env.tar.gz#env,deid-models.tar.gz#models \
+      --conf spark.pyspark.python=./env/bin/python --conf spark.pyspark.driver.python=python \
+      deid/run/spark_submit.py INPUT OUTPUT --text-column note --id-column id --config configs/pseudonymize.yaml
     python -m deid.run.spark_submit INPUT OUTPUT --text-column note --spark-master 'local[4]'
 
 It takes the options of ``deid redact`` (``--workers`` is the number of executor cores to keep busy)
