@@ -19,7 +19,7 @@ from typing import Any
 from deid._offline import ensure_offline
 from deid.config import DetectionConfig, resolve_path
 from deid.detect.cleaning import clean_for_detection
-from deid.detect.prefilter import add_prefilter
+from deid.detect.prefilter import add_context_gate, add_prefilter
 from deid.detect.spans import Span, merge_spans
 from deid.errors import ConfigError
 
@@ -167,6 +167,7 @@ class Detector:
 
         for recognizer in registry.recognizers:
             add_prefilter(recognizer)
+            add_context_gate(recognizer, min(cfg.threshold_for(e) for e in recognizer.supported_entities))
         if self._transformer is not None:
             registry.add_recognizer(self._transformer)
 

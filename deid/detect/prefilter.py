@@ -56,6 +56,7 @@ PREFILTERS: dict[str, Callable[[str], bool]] = {
     "UsPassportRecognizer": _has_seven_digits,
     "IpRecognizer": lambda text: _has_digit(text) and ("." in text or ":" in text),
     "EmailRecognizer": lambda text: "@" in text,
+    "SocialHandleRecognizer": lambda text: "@" in text,
     "UrlRecognizer": _has_host_dot_tld,
     "HardenedUrlRecognizer": _has_host_dot_tld,
     "DateRecognizer": _has_digit,
@@ -88,3 +89,39 @@ def add_prefilter(recognizer: Any) -> None:
         return analyze(text, entities, nlp_artifacts, *args, **kwargs)
 
     recognizer.analyze = gated
+
+
+def add_context_gate(recognizer: Any, threshold: float) -> bool:
+    """Skip ``recognizer`` on texts where no result of it could reach ``threshold``.
+
+    Presidio's ``PhoneRecognizer`` scores every match ``SCORE`` (0.4); only a context word of the
+    recognizer near the match raises it (by 0.35, the lemma context enhancer). When the reporting
+    threshold of its entity is above ``SCORE``, a match without a context word is dropped anyway, so
+    a text that holds none of the context words anywhere cannot yield a reported span and
+    libphonenumber (8 regions) need not run on it. The enhancer compares lower-cased words of the
+    text by substring, so "contains a context word, lower-cased" is a superset of what it accepts.
+    Context words outside ASCII (whose lower case could depend on position) disable the gate.
+
+    Returns:
+        whether the gate was added (only to ``PhoneRecognizer``, with ``SCORE`` below ``threshold``).
+    """
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    if not isinstance(recognizer, PhoneRecognizer) or threshold <= recognizer.SCORE:
+        return False
+    words = tuple(dict.fromkeys(str(w).lower() for w in recognizer.context or ()))
+    if not words or not all(w.isascii() for w in words):
+        return False
+    analyze = recognizer.analyze
+
+    @functools.wraps(analyze)
+    def gated(
+        text: str, entities: list[str], nlp_artifacts: Any = None, *args: Any, **kwargs: Any
+    ) -> list[Any]:
+        lowered = text.lower()
+        if not any(word in lowered for word in words):
+            return []
+        return analyze(text, entities, nlp_artifacts, *args, **kwargs)
+
+    recognizer.analyze = gated
+    return True

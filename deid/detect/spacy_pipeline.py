@@ -17,6 +17,7 @@ lower-cased token (tests/detect/test_spacy_pipeline.py compares them).
 from __future__ import annotations
 
 import bisect
+import copy
 from typing import Any
 
 import spacy
@@ -129,8 +130,43 @@ class LeanSpacyNlpEngine(SpacyNlpEngine):
         return out
 
 
+class _ShallowCopiedResults(list):  # type: ignore[type-arg]
+    """Results whose ``copy.deepcopy`` copies each result, its metadata and its explanation only.
+
+    Presidio's enhancer deep-copies the results before it raises scores; a deep copy walks every
+    object graph (about 4% of detection time on short texts). A result's fields are numbers and
+    strings except its ``recognition_metadata`` (a dict of strings and flags) and its
+    ``analysis_explanation`` (numbers and strings), so copying those three levels is a full copy.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        copies = []
+        for result in self:
+            clone = copy.copy(result)
+            if result.recognition_metadata is not None:
+                clone.recognition_metadata = dict(result.recognition_metadata)
+            if result.analysis_explanation is not None:
+                clone.analysis_explanation = copy.copy(result.analysis_explanation)
+            copies.append(clone)
+        return copies
+
+
 class LeanContextEnhancer(LemmaContextAwareEnhancer):
-    """Presidio's lemma context enhancer; the token under a match is found by bisection."""
+    """Presidio's lemma context enhancer; the token under a match is found by bisection, and the
+    results are copied without a deep copy's graph walk."""
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[Any],
+        nlp_artifacts: Any,
+        recognizers: list[Any],
+        context: list[str] | None = None,
+    ) -> list[Any]:
+        """Presidio's enhancement over a cheaper (equivalent) copy of ``raw_results``."""
+        return super().enhance_using_context(
+            text, _ShallowCopiedResults(raw_results), nlp_artifacts, recognizers, context
+        )
 
     @staticmethod
     def _find_index_of_match_token(word: str, start: int, tokens: Any, tokens_indices: list[int]) -> int:

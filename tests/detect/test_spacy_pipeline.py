@@ -79,3 +79,44 @@ def test_when_match_token_searched_then_same_index_as_presidio_walk(
                 )
                 == want
             )
+
+
+def test_when_results_enhanced_then_same_as_presidio_and_inputs_untouched(
+    engines: tuple[SpacyNlpEngine, LeanSpacyNlpEngine],
+) -> None:
+    from presidio_analyzer import AnalysisExplanation, RecognizerResult
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer, UsSsnRecognizer
+
+    text = "NEURO: ALERT. Phone: 555-0199, SSN 123-45-6789, seen 617-555-0123"
+    artifacts = engines[1].process_text(text, "en")
+    recognizers = [PhoneRecognizer(), UsSsnRecognizer()]
+
+    def results() -> list[RecognizerResult]:
+        out = []
+        for recognizer, (start, end) in zip(
+            [recognizers[0], recognizers[1], recognizers[0]], [(21, 29), (35, 46), (53, 65)], strict=True
+        ):
+            out.append(
+                RecognizerResult(
+                    recognizer.supported_entities[0],
+                    start,
+                    end,
+                    0.4,
+                    AnalysisExplanation(recognizer.name, 0.4, textual_explanation="x"),
+                    {
+                        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+                    },
+                )
+            )
+        return out
+
+    raw = results()
+    lean = LeanContextEnhancer().enhance_using_context(text, raw, artifacts, recognizers)
+    reference = LemmaContextAwareEnhancer().enhance_using_context(text, results(), artifacts, recognizers)
+    assert [r.score for r in lean] == [r.score for r in reference] == [0.75, 0.75, 0.4]
+    assert [vars(r.analysis_explanation) for r in lean] == [vars(r.analysis_explanation) for r in reference]
+    assert [r.recognition_metadata for r in lean] == [r.recognition_metadata for r in reference]
+    assert [r.score for r in raw] == [0.4, 0.4, 0.4]  # the inputs are copies' sources, never changed
+    assert all(r.analysis_explanation.supportive_context_word == "" for r in raw)
+    assert all(a is not b for a, b in zip(raw, lean, strict=True))
