@@ -197,6 +197,7 @@ def pack_environment(
     try:
         from venv_pack import Env
         from venv_pack.core import File, VenvPackException
+        from venv_pack.formats import archive as venv_archive
     except ImportError:
         raise DeidError("packing the environment needs venv-pack: pip install venv-pack") from None
     root = Path(prefix or sys.prefix).absolute()
@@ -225,14 +226,16 @@ def pack_environment(
         env.files.extend(File(str(path), f"{target}/{rel}") for path, rel in _package_files(source))
     partial = _partial(output)
     try:
-        env.pack(
-            output=str(partial),
-            format="tar.gz",
-            python_prefix=python_prefix,
-            compress_level=compress_level,
-            force=True,
-        )
-        partial.chmod(0o644)  # venv-pack writes through mkstemp (0600); the models archive is 0644 too
+        # Env.pack's loop, with a packer that relinks the interpreter correctly (see _Packer) and
+        # written straight to the output's directory (Env.pack stages the archive in $TMPDIR).
+        with (
+            open(partial, "wb") as handle,
+            venv_archive(handle, "tar.gz", compress_level=compress_level) as arc,
+        ):
+            packer = _packer_class()(env._context, arc, python_prefix)
+            for file in env.files:
+                packer.add(file)
+            packer.finish()
         os.replace(partial, output)
     except VenvPackException as exc:
         partial.unlink(missing_ok=True)
@@ -241,6 +244,25 @@ def pack_environment(
         partial.unlink(missing_ok=True)
         raise OutputError(f"{output}: cannot write the environment archive ({exc.strerror or exc})") from None
     return output
+
+
+def _packer_class() -> type:
+    """venv-pack's packer, relinking ``bin/python3.X`` into ``python_prefix``'s ``bin/`` directory.
+
+    venv-pack 0.2.0 replaces the prefix ``<base>/bin/python`` inside the link target with
+    ``<python_prefix>/bin/python3.X``, which turns ``<base>/bin/python3.11`` into
+    ``<python_prefix>/bin/python3.113.11``; the base's ``bin/`` directory is the prefix to replace.
+    """
+    from venv_pack.core import Packer
+
+    class _Packer(Packer):  # type: ignore[misc]
+        def __init__(self, context: object, archive: object, python_prefix: str | None) -> None:
+            super().__init__(context, archive, python_prefix)
+            if self.python_prefix is not None and getattr(context, "kind", None) == "venv":
+                base = os.path.join(context.orig_prefix, "bin", "")  # type: ignore[attr-defined]
+                self.rewrites = [(base, os.path.join(self.python_prefix, "bin", ""))]
+
+    return _Packer
 
 
 def _partial(output: Path) -> Path:

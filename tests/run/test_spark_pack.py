@@ -94,6 +94,48 @@ def test_when_an_editable_venv_is_packed_then_the_unpacked_env_imports_deid_from
     assert Path(prefix) == unpacked
 
 
+def test_when_the_nodes_have_python_elsewhere_then_python_prefix_relinks_the_interpreter(
+    venv: Path, tmp_path: Path
+) -> None:
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    archive = pack_environment(tmp_path / ENV_ARCHIVE, prefix=venv, python_prefix="/opt/base/")
+    with tarfile.open(archive) as tar:
+        links = {m.name: m.linkname for m in tar.getmembers() if m.issym()}
+        config = tar.extractfile("pyvenv.cfg")
+        assert config is not None
+        home = [line for line in config.read().decode().splitlines() if line.startswith("home")]
+    assert links[f"bin/{version}"] == f"/opt/base/bin/{version}"
+    assert home == ["home = /opt/base/bin"]
+
+    with pytest.raises(DeidError, match="absolute"):
+        pack_environment(tmp_path / "other.tar.gz", prefix=venv, python_prefix="relative/python")
+    assert not (tmp_path / "other.tar.gz").exists() and not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.skipif(
+    not Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}").exists()
+    or sys.base_prefix == "/usr",
+    reason="needs this Python version under /usr as well, besides the venv's base",
+)
+def test_when_python_prefix_names_another_python_then_the_unpacked_env_runs_on_it(
+    venv: Path, tmp_path: Path
+) -> None:
+    archive = pack_environment(tmp_path / ENV_ARCHIVE, prefix=venv, python_prefix="/usr")
+    unpacked = tmp_path / "node" / "env"
+    unpacked.mkdir(parents=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="tar")
+    probe = subprocess.run(
+        [str(unpacked / "bin" / "python"), "-c", "import deid, sys; print(sys.base_prefix, deid.__file__)"],
+        cwd=tmp_path / "node",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    base, deid_file = probe.stdout.split()
+    assert base == "/usr" and Path(deid_file).is_relative_to(unpacked)
+
+
 def test_when_another_package_is_editable_then_packing_stops_naming_it(venv: Path, tmp_path: Path) -> None:
     site = next(venv.glob("lib/python3*/site-packages"))
     hook = site / "__editable__.mylib-2.0.pth"
@@ -143,8 +185,13 @@ def test_when_deid_spark_pack_runs_then_it_writes_both_archives_and_prints_the_a
     assert config_models(absolute) == ({}, [str(MODEL)])
 
     config = write_config(tmp_path / "c.yaml", "extends: pseudonymize\n")
-    result = run_cli(["spark", "pack", "-o", str(out), "--config", str(config), "--venv", str(venv)])
+    helper = "lib/python3*/site-packages/helper_mod.py"
+    result = run_cli(
+        ["spark", "pack", "-o", str(out), "--config", str(config), "--venv", str(venv), "--exclude", helper]
+    )
     assert result.exit_code == 0, result.output
+    env_names = _members(out / ENV_ARCHIVE)
+    assert not any(n.endswith("helper_mod.py") for n in env_names) and "bin/helper" in env_names
     assert f"--archives {out / ENV_ARCHIVE}#env,{out / MODELS_ARCHIVE}#models" in result.output
     models = _members(out / MODELS_ARCHIVE)
     assert models == {
