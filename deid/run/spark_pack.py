@@ -165,8 +165,9 @@ def pack_models(output: Path, models: dict[str, Path], *, compress_level: int = 
                         archive.add(path, f"{name}/{path.relative_to(directory).as_posix()}", recursive=False)
         os.replace(partial, output)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise OutputError(f"{output}: cannot write the models archive ({exc.strerror or exc})") from None
+    finally:
+        partial.unlink(missing_ok=True)  # after an error or Ctrl-C; gone already after os.replace
     return output
 
 
@@ -238,11 +239,11 @@ def pack_environment(
             packer.finish()
         os.replace(partial, output)
     except VenvPackException as exc:
-        partial.unlink(missing_ok=True)
         raise DeidError(f"{root}: {str(exc).splitlines()[0]}") from None
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise OutputError(f"{output}: cannot write the environment archive ({exc.strerror or exc})") from None
+    finally:
+        partial.unlink(missing_ok=True)  # after an error or Ctrl-C; gone already after os.replace
     return output
 
 
