@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("presidio_analyzer", "presidio_anonymizer", "spacy", "torch", "transformers")
+# pyarrow.dataset (0.3 s, with pandas) lists directories of parts; a single input file needs none of it.
+HEAVY = (
+    "presidio_analyzer",
+    "presidio_anonymizer",
+    "spacy",
+    "torch",
+    "transformers",
+    "pyarrow.dataset",
+    "pandas",
+)
 
 PARENT = """
 import json, sys
