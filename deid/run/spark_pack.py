@@ -215,6 +215,8 @@ def pack_environment(
         raise DeidError(f"{root}: {str(exc).splitlines()[0]}") from None
     site_rel = site.relative_to(root).as_posix()
     dropped = set(_pyspark_files(root, site)) | {f"{site_rel}/{name}" for name in editable}
+    if editable:  # and the editable finder's bytecode
+        exclude = [*exclude, f"{site_rel}/__pycache__/__editable__*deid[-_]*"]
     env.files[:] = [
         f
         for f in env.files

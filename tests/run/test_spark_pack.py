@@ -33,6 +33,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"import sys; sys.path.insert(0, {str(REPO)!r})\n", encoding="utf-8"
     )
     (site / "__editable___deid_0_1_0_finder.py").write_text("# mapping to the checkout\n", encoding="utf-8")
+    (site / "__pycache__").mkdir()
+    (site / "__pycache__" / "__editable___deid_0_1_0_finder.cpython-311.pyc").write_bytes(b"\0")
     (site / "pyspark").mkdir()
     (site / "pyspark" / "__init__.py").write_text("", encoding="utf-8")
     info = site / "pyspark-4.0.1.dist-info"
