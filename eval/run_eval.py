@@ -263,6 +263,22 @@ def leak_ratios(
     return lines
 
 
+CARD_START, CARD_END = "<!-- eval:start -->", "<!-- eval:end -->"
+
+
+def write_card_section(card: Path, section: str) -> None:
+    """Replace the text between the eval markers of a model card (append the markers when absent)."""
+    text = card.read_text(encoding="utf-8") if card.is_file() else ""
+    block = f"{CARD_START}\n{section.strip()}\n{CARD_END}"
+    if CARD_START in text and CARD_END in text:
+        head, rest = text.split(CARD_START, 1)
+        tail = rest.split(CARD_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n## Evaluation suite (`make eval`)\n\n" + block + "\n"
+    card.write_text(text, encoding="utf-8")
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -287,6 +303,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     parser.add_argument("--data-dir", default=None, help="default: $DEID_DATA_DIR, else ../shared/data")
     parser.add_argument("--out", default="runs/eval/suite.json")
+    parser.add_argument(
+        "--card",
+        default=None,
+        metavar="README",
+        help="write the table into this model card, between <!-- eval:start --> and <!-- eval:end -->",
+    )
     return parser.parse_args(argv)
 
 
@@ -354,6 +376,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out}")
+    if args.card:
+        section = "\n".join(
+            [
+                f"`python eval/run_eval.py --split {args.split}`{' --quick' if args.quick else ''}, one run "
+                f"({time.strftime('%Y-%m-%d')}; {time.monotonic() - started:.0f} s on this machine):",
+                "",
+                *(f"- {s.name} ({s.split}): {len(s.docs)} documents; {s.note}" for s in sets),
+                "",
+                format_table(sets, results, names),
+                "",
+                *(
+                    f"- {line}"
+                    for ours in (names[:-1] if "presidio" in results else [])
+                    for line in leak_ratios(sets, results, ours, "presidio")
+                ),
+            ]
+        )
+        write_card_section(Path(args.card), section)
+        print(f"wrote the table into {args.card}")
     return 0
 
 

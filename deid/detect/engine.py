@@ -36,6 +36,7 @@ DEFAULT_DEID_RECOGNIZERS = (
     "NumericDateRecognizer",
     "TextDateRecognizer",
     "UsAddressRecognizer",
+    "SocialHandleRecognizer",
 )
 # spaCy's OntoNotes labels -> Presidio entity types; the labels that are not personal data are ignored.
 SPACY_ENTITY_MAPPING = {

@@ -42,7 +42,7 @@ from deid.ner.modeldir import (
 logger = logging.getLogger(__name__)
 
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
-THRESHOLD_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
 
 
 @dataclass

@@ -102,6 +102,7 @@ def test_registered_recognizer_names_do_not_disappear() -> None:
             "PagerRecognizer",
             "RecordNumberRecognizer",
             "ShortYearRecognizer",
+            "SocialHandleRecognizer",
             "TextDateRecognizer",
             "UsAddressRecognizer",
             "UsPhoneRecognizer",

@@ -106,3 +106,15 @@ def test_when_building_the_decision_sets_then_no_held_out_document_is_used(data_
     wiki = next(s for s in decision if s.name == "wikipedia")
     assert not {d.text for d in wiki.docs} & held
     assert len(next(s for s in decision if s.name == "synthetic").docs) == 80  # --quick: a fifth
+
+
+def test_when_writing_the_table_into_a_card_twice_then_the_section_is_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from run_eval import write_card_section
+
+    card = tmp_path / "README.md"
+    card.write_text("# model\n\nintro\n", encoding="utf-8")
+    write_card_section(card, "| a |")
+    write_card_section(card, "| b |")
+    text = card.read_text(encoding="utf-8")
+    assert text.startswith("# model\n\nintro\n")
+    assert "| b |" in text and "| a |" not in text and text.count("eval:start") == 1

@@ -11,6 +11,7 @@ from deid.detect.recognizers.numeric_date import NumericDateRecognizer
 from deid.detect.recognizers.pager import PagerRecognizer
 from deid.detect.recognizers.record_number import RecordNumberRecognizer
 from deid.detect.recognizers.short_year import ShortYearRecognizer
+from deid.detect.recognizers.social_handle import SocialHandleRecognizer
 from deid.detect.recognizers.street_address import UsAddressRecognizer
 from deid.detect.recognizers.text_date import TextDateRecognizer
 from deid.detect.recognizers.us_phone import UsPhoneRecognizer
@@ -26,6 +27,7 @@ DEID_RECOGNIZERS: dict[str, Callable[[str], EntityRecognizer]] = {
     "NumericDateRecognizer": lambda language: NumericDateRecognizer(supported_language=language),
     "TextDateRecognizer": lambda language: TextDateRecognizer(supported_language=language),
     "UsAddressRecognizer": lambda language: UsAddressRecognizer(supported_language=language),
+    "SocialHandleRecognizer": lambda language: SocialHandleRecognizer(supported_language=language),
 }
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "PagerRecognizer",
     "RecordNumberRecognizer",
     "ShortYearRecognizer",
+    "SocialHandleRecognizer",
     "TextDateRecognizer",
     "UsAddressRecognizer",
     "UsPhoneRecognizer",
