@@ -161,7 +161,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int
             )
         )
     try:
-        deadline = time.time() + 180
+        deadline = time.time() + 300  # JVMs start slowly on a loaded machine
         while _alive_workers(webui) < 2:
             if time.time() > deadline or any(p.poll() is not None for p in processes):
                 pytest.fail("the Spark cluster did not start: see " + str(root / "master.log"))
