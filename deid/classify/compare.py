@@ -190,7 +190,11 @@ def compare_methods(
                     }
                 )
                 logger.info(
-                    "compare: %s shots=%s macro-F1 %.4f", method, budget or "all", metrics["macro_f1"]
+                    "compare: %s shots=%s macro-F1 %.4f, trained in %.1fs",
+                    method,
+                    budget or "all",
+                    metrics["macro_f1"],
+                    rows[-1]["train_seconds"],
                 )
                 del model
     return rows
