@@ -123,7 +123,11 @@ class Manifest:
                 )
 
     def add_shard(self, entry: dict[str, Any]) -> None:
-        """Record a committed shard and rewrite the manifest."""
+        """Record a committed shard and rewrite the manifest.
+
+        An entry is encoded once, when first written: replace an entry (a new dict), never change
+        one in place.
+        """
         self.shards[int(entry["index"])] = entry
         self.write()
 
