@@ -122,7 +122,7 @@ def build_sets(
             docs = load_gold(data_dir / splits["physionet"]["held_out"], label_map="physionet")
             add(
                 "clinical",
-                "held out; tuning data for v1",
+                "held out (v1 was tuned on it; v2 made no decision on it)",
                 docs,
                 None,
                 "PhysioNet dev, patients 41-65; v1's checkpoint, threshold and filters were chosen on it",

@@ -32,7 +32,12 @@ def _dev_sets_text(config: NerTrainConfig) -> str:
             continue
         files = ", ".join(f"`{p}`" for p in dev.paths)
         sel = dev.select
-        how = f" ({sel.keep} of every {sel.every} {sel.by}s from {sel.offset})" if sel else ""
+        if sel is None:
+            how = ""
+        elif sel.by == "patient":
+            how = f" (patients of fold {sel.offset} of {sel.every}, seed {sel.seed}{', the other folds' if sel.keep == 'rest' else ''})"
+        else:
+            how = f" ({'all but ' if sel.keep == 'rest' else ''}documents i with i % {sel.every} == {sel.offset})"
         parts.append(f"{dev.name}: {files}{how}")
     return "; ".join(parts) or "none"
 
@@ -68,7 +73,12 @@ def write_model_card(
         "## Labels",
         "",
         ", ".join(meta.labels)
-        + f" (BIO tags; a word is an entity when P(O) < {meta.decoding.o_threshold}, tuned on dev).",
+        + f" (BIO tags; a word is an entity when P(O) < {meta.decoding.o_threshold}, "
+        + (
+            "tuned on the dev sets)."
+            if config.decoding.tune
+            else "chosen on the dev sets through the whole pipeline: see `training_config.yaml`)."
+        ),
         "",
         "## Base encoder",
         "",
@@ -141,8 +151,11 @@ def write_model_card(
     lines += [
         "## Limits",
         "",
-        "Trained on English ICU nursing notes (PhysioNet), synthetic documents and social-media text; expect lower "
-        "recall on other genres. Phone numbers, e-mails and IDs are left to deid's pattern recognizers.",
+        "English only. Trained on the sources above; expect lower recall on genres they do not cover. Phone "
+        "numbers are learnt as well as matched by patterns; e-mails, IDs, URLs and ages are left to deid's "
+        "pattern recognizers. The dev sets chose the checkpoint and the decoding threshold: their numbers "
+        "are tuning data. Untouched numbers are the held-out sets of `make eval` (`eval/splits.yaml`), "
+        "which no training config may read (`tests/eval/test_held_out_configs.py`).",
         "",
     ]
     path = Path(out_dir) / "README.md"

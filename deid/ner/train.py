@@ -42,7 +42,27 @@ from deid.ner.modeldir import (
 logger = logging.getLogger(__name__)
 
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
-THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+THRESHOLD_GRID = (
+    0.05,
+    0.1,
+    0.15,
+    0.2,
+    0.25,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.7,
+    0.75,
+    0.8,
+    0.85,
+    0.9,
+    0.93,
+    0.95,
+    0.97,
+    0.98,
+    0.99,
+)
 
 
 @dataclass
@@ -700,23 +720,36 @@ def retune_decoding(
     from deid.ner.inference import NerModel
     from deid.ner.modeldir import META_FILE, read_meta
 
-    docs = [doc for dev, found in load_dev_sets(config) if dev.tune_threshold for doc in found]
+    dev_sets = load_dev_sets(config)
+    docs = [doc for dev, found in dev_sets if dev.tune_threshold for doc in found]
     if not docs:
         raise ConfigError("retuning needs a dev set (with tune_threshold) in the config")
     model_dir = Path(model_dir)
     meta = read_meta(model_dir)
     tc = config.training
     model = NerModel(model_dir, max_length=tc.max_length, stride=tc.stride)
+    labels = list(meta.labels)
     word_probs = model.predict_word_probs([d.text for d in docs])
-    threshold, sweep = tune_threshold(word_probs, docs, list(meta.labels), config.decoding.min_char_precision)
+    threshold, sweep = tune_threshold(word_probs, docs, labels, config.decoding.min_char_precision)
+    if not config.decoding.tune:  # a threshold chosen elsewhere (e.g. on the whole pipeline): keep it
+        threshold = config.decoding.o_threshold
     meta.decoding = Decoding(o_threshold=threshold, min_score=meta.decoding.min_score)
     (model_dir / META_FILE).write_text(meta.to_json(), encoding="utf-8")
     scores = score_documents(
-        [d.text for d in docs], [d.spans for d in docs], decode_all(word_probs, list(meta.labels), threshold)
+        [d.text for d in docs], [d.spans for d in docs], decode_all(word_probs, labels, threshold)
     )
+    per_set = {}
+    if len(dev_sets) > 1:
+        for dev, found in dev_sets:
+            probs = model.predict_word_probs([d.text for d in found])
+            per_set[dev.name] = score_documents(
+                [d.text for d in found], [d.spans for d in found], decode_all(probs, labels, threshold)
+            ).as_dict()
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
     metrics.update({"o_threshold": threshold, "threshold_sweep": sweep, "dev": scores.as_dict()})
+    if per_set:
+        metrics["dev_sets"] = per_set
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     from deid.ner.card import write_model_card
 
