@@ -45,6 +45,11 @@ def test_when_the_default_model_is_packaged_then_it_is_small_and_documented():
         ("Pt seen by Dr. Goldberg this am, wife Mary at bedside.", "Goldberg", "PERSON"),
         ("PT TRANSFERRED FROM ST. JOHN'S HOSPITAL ON 12/24 FOR CABG.", "12/24", "DATE_TIME"),
         ("Spoke with daughter Susan Miller, who lives in Springfield.", "Susan Miller", "PERSON"),
+        (
+            "Maria Lopez joined Goldman Sachs in Boston after leaving Microsoft.",
+            "Goldman Sachs",
+            "ORGANIZATION",
+        ),
     ],
 )
 def test_when_obvious_personal_data_is_present_then_the_default_model_covers_it(shipped, text, value, label):
@@ -61,3 +66,26 @@ def test_when_obvious_personal_data_is_present_then_the_default_model_covers_it(
 def test_when_text_has_no_personal_data_then_the_default_model_stays_quiet(shipped, text):
     (spans,) = shipped.predict([text])
     assert [text[s.start : s.end] for s in spans] == []
+
+
+def test_when_a_profile_ignores_organisations_then_names_and_places_stay_found() -> None:
+    from deid.config import parse_config
+    from deid.detect.engine import Detector
+
+    text = "Maria Lopez joined Goldman Sachs in Boston after leaving Microsoft."
+    found = {}
+    for ignore in ([], ["ORGANIZATION"]):
+        config = parse_config(
+            {
+                "detection": {
+                    "transformer": {"model": str(SHIPPED_MODEL), "ignore_labels": ignore},
+                    "spacy_ner": "off",  # as configs/default.yaml: spaCy would otherwise fill ORGANIZATION
+                }
+            }
+        )
+        found[tuple(ignore)] = {
+            (text[s.start : s.end], s.entity_type) for s in Detector(config.detection).detect([text])[0]
+        }
+    assert ("Goldman Sachs", "ORGANIZATION") in found[()]
+    assert not [v for v in found[("ORGANIZATION",)] if v[1] == "ORGANIZATION"]
+    assert {("Maria Lopez", "PERSON"), ("Boston", "LOCATION")} <= found[("ORGANIZATION",)]
