@@ -274,13 +274,29 @@ class _LocalePools:
 _SPACES = re.compile(r"\s+")
 
 
-@functools.cache
-def _locale_pools(locale: str) -> _LocalePools:
-    """Value pools of one locale, drawn once per process from a Faker instance seeded with 0."""
+def _seeded_faker(locale: str, seed: int = 0) -> Any:
+    """A Faker for ``locale`` seeded with ``seed`` whose draws do not depend on ``PYTHONHASHSEED``.
+
+    Faker's it_IT address provider builds its city list from a set, so the list's order, and the
+    cities a seeded Faker draws, changed from process to process: such lists are sorted here, so that
+    one seed gives the same documents in every process (tests/ner/test_synth.py runs two hash seeds).
+    """
     from faker import Faker
 
     fake = Faker(locale)
-    fake.seed_instance(0)
+    fake.seed_instance(seed)
+    for provider in fake.get_providers():
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list) and all(isinstance(c, str) for c in cities):
+            provider.cities = sorted(cities)
+    return fake
+
+
+@functools.cache
+def _locale_pools(locale: str) -> _LocalePools:
+    """Value pools of one locale, drawn once per process from a Faker instance seeded with 0."""
+
+    fake = _seeded_faker(locale)
 
     def draw(method: Callable[[], str], k: int) -> tuple[str, ...]:
         values = {_SPACES.sub(" ", str(method()).replace("\n", ", ")).strip(" ,") for _ in range(k)}
@@ -323,10 +339,8 @@ class _Pools:
 @functools.lru_cache(maxsize=4)
 def _pools(locale: str) -> _Pools:
     """Value pools drawn once per process and locale; weighted Faker calls are too slow per document."""
-    from faker import Faker
 
-    fake = Faker(locale)
-    fake.seed_instance(0)
+    fake = _seeded_faker(locale)
 
     def draw(method: Callable[[], str], k: int) -> tuple[str, ...]:
         return tuple(sorted({method().strip() for _ in range(k)}))
@@ -747,11 +761,8 @@ class SyntheticGenerator:
     # Faker and the pools are made on first use, not in __init__ (cheap to construct and pickle).
     def _ready(self) -> tuple[random.Random, Any, _Pools]:
         if self._rng is None:
-            from faker import Faker
-
             self._rng = random.Random(self.seed)
-            self._fake = Faker(self.locale)
-            self._fake.seed_instance(self.seed)
+            self._fake = _seeded_faker(self.locale, self.seed)
             self._pools = _pools(self.locale)
             if self.broad:
                 self._lpools = tuple(_locale_pools(loc) for loc in NAME_LOCALES if loc != self.locale)

@@ -505,3 +505,28 @@ def test_when_the_sample_is_rebuilt_then_it_is_byte_identical(tmp_path):
     module.write_sample(tmp_path, rows=300, patients=60, seed=20240501)
     for name in ("notes.csv", "notes.gold.jsonl", "README.md"):
         assert (tmp_path / name).read_bytes() == (SAMPLES / name).read_bytes(), name
+
+
+def test_when_two_processes_use_other_hash_seeds_then_a_seed_gives_the_same_documents() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, json\n"
+        "from deid.ner.synth import generate_documents\n"
+        "h = hashlib.sha256()\n"
+        "for d in generate_documents(150, seed=7): h.update(json.dumps(d, sort_keys=True).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for hash_seed in (1, 2)
+    }
+    assert len(digests) == 1
