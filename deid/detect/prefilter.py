@@ -57,7 +57,6 @@ PREFILTERS: dict[str, Callable[[str], bool]] = {
     "IpRecognizer": lambda text: _has_digit(text) and ("." in text or ":" in text),
     "EmailRecognizer": lambda text: "@" in text,
     "SocialHandleRecognizer": lambda text: "@" in text,
-    "SocialHandleRecognizer": lambda text: "@" in text,
     "UrlRecognizer": _has_host_dot_tld,
     "HardenedUrlRecognizer": _has_host_dot_tld,
     "DateRecognizer": _has_digit,
