@@ -179,10 +179,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int
                 process.wait()
         for log in logs:
             log.close()  # type: ignore[attr-defined]
+        # The unpacked environments (2.4 GB per executor) and fetched archives; the logs stay.
+        for scratch in [root / "local", *root.glob("worker*/app-*")]:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def job_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def job_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The README's working directory: notes.parquet (20 sample rows), configs/pseudonymize.yaml (the
     shipped profile in 5-row shards, so that both workers get shards) and a key in ~/.deid/key."""
     root = tmp_path_factory.mktemp("spark-job")
@@ -195,7 +198,9 @@ def job_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "home").mkdir()
     result = run_cli(["keygen", str(root / "home" / ".deid" / "key")])
     assert result.exit_code == 0, result.output
-    return root
+    yield root
+    for archive in root.glob("deid-*.tar.gz"):
+        archive.unlink()
 
 
 def _files(directory: Path) -> dict[str, bytes]:
@@ -259,6 +264,7 @@ def test_when_the_readme_spark_submit_runs_on_a_standalone_cluster_then_output_e
 
     # The same command with the local backend, from the same directory (same relative paths).
     monkeypatch.chdir(job_dir)
+    monkeypatch.delenv("DEID_KEY", raising=False)  # the key is the job's ~/.deid/key, as for the cluster
     local = job_dir / "local"
     result = run_cli(
         ["redact", "notes.parquet", "local", "--text-column", "note", "--id-column", "id"]
