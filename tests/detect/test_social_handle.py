@@ -40,6 +40,7 @@ def test_when_a_text_mentions_a_handle_then_the_whole_handle_is_found(
         "meet @ 5pm",  # "at"
         "see @example.com",  # a domain, not a handle
         "a@b",
+        "@SUM(1)",  # a spreadsheet function, not an account
     ],
 )
 def test_when_an_at_sign_is_not_a_handle_then_nothing_is_found(

@@ -1,10 +1,10 @@
 """Social-media handles (``@jsmith``, ``@Acme_Support``) as PERSON: an account names its holder.
 
 A handle is an ``@`` that does not follow a word character (so not an e-mail address), then a letter
-or underscore and up to 30 more letters, digits or underscores, not followed by ``.domain``. The
-first character must not be a digit: clinical notes write rates and doses as ``@75CC``, ``@5MG``,
-``@3AM`` (21 such matches in the PhysioNet train notes; with the letter rule 2 remain: ``@nd``,
-``@KVO``).
+or underscore and up to 30 more letters, digits or underscores, not followed by ``.domain`` nor by
+``(``, which makes it a spreadsheet function (``@SUM(1)``). The first character must not be a
+digit: clinical notes write rates and doses as ``@75CC``, ``@5MG``, ``@3AM`` (21 such matches in the
+PhysioNet train notes; with the letter rule 2 remain: ``@nd``, ``@KVO``).
 
 The entity type is PERSON whether the account is a person's or a company's: Presidio has no
 username type, and policies treat both as identifying. In the Broad Twitter Corpus training sections
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from presidio_analyzer import Pattern, PatternRecognizer
 
-HANDLE = r"(?<![\w@.+-])@[A-Za-z_][A-Za-z0-9_]{1,30}(?![\w@])(?!\.[A-Za-z])"
+HANDLE = r"(?<![\w@.+-])@[A-Za-z_][A-Za-z0-9_]{1,30}(?![\w@(])(?!\.[A-Za-z])"
 
 
 class SocialHandleRecognizer(PatternRecognizer):
