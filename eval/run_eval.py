@@ -122,7 +122,7 @@ def build_sets(
             docs = load_gold(data_dir / splits["physionet"]["held_out"], label_map="physionet")
             add(
                 "clinical",
-                "held out (v1 was tuned on it; v2 made no decision on it)",
+                "held out (v2 made no decision on it; v1 was tuned on it and its span filters were designed on it)",
                 docs,
                 None,
                 "PhysioNet dev, patients 41-65; v1's checkpoint, threshold and filters were chosen on it",

@@ -152,6 +152,38 @@ def load_dev_sets(config: NerTrainConfig) -> list[tuple[DevConfig, list[Document
     return [(dev, read_spec(config, dev, source=dev.name)[: dev.max_docs]) for dev in config.dev_sets]
 
 
+def tuning_positions(dev_sets: list[tuple[DevConfig, list[Document]]]) -> list[int]:
+    """Positions, in the dev sets' documents laid end to end, of those whose set tunes the threshold."""
+    out: list[int] = []
+    first = 0
+    for dev, docs in dev_sets:
+        if dev.tune_threshold:
+            out += range(first, first + len(docs))
+        first += len(docs)
+    return out
+
+
+def score_per_set(
+    dev_sets: list[tuple[DevConfig, list[Document]]], predictions: list[list[tuple[int, int, str]]]
+) -> list[Scores]:
+    """Scores of each dev set, given predictions for their documents laid end to end."""
+    out, first = [], 0
+    for _, docs in dev_sets:
+        last = first + len(docs)
+        out.append(score_documents([d.text for d in docs], [d.spans for d in docs], predictions[first:last]))
+        first = last
+    return out
+
+
+def _probs_at(word_probs: Any, positions: list[int]) -> Any:
+    """The :class:`deid.ner.inference.WordProbs` of the documents at ``positions``."""
+    from deid.ner.inference import WordProbs
+
+    return WordProbs(
+        [word_probs.encoded[i] for i in positions], [word_probs.word_probs[i] for i in positions]
+    )
+
+
 def make_examples(
     tokenizer: Any, docs: list[Document], labels: list[str], max_length: int, stride: int
 ) -> list[Example]:
@@ -188,7 +220,7 @@ def make_examples(
 
 
 def sample_epoch(
-    pools: list[tuple[list[Example], float]] | list[tuple[list[Example], float, float | None]],
+    pools: list[tuple[list[Example], float, float | None]],
     rng: random.Random,
     empty_keep: float,
     batch_size: int,
@@ -197,8 +229,8 @@ def sample_epoch(
     kept with probability ``empty_keep`` (or the pool's own, when it has one), batches formed from
     length-sorted chunks and shuffled."""
     chosen: list[Example] = []
-    for pool, weight, *own in pools:
-        keep = own[0] if own and own[0] is not None else empty_keep
+    for pool, weight, own_keep in pools:
+        keep = empty_keep if own_keep is None else own_keep
         whole, fraction = int(weight), weight - int(weight)
         picked = pool * whole + [ex for ex in pool if rng.random() < fraction]
         chosen += [ex for ex in picked if ex.has_entity or rng.random() < keep]
@@ -395,12 +427,8 @@ def train_model(
     dev_docs = [doc for _, docs in dev_sets for doc in docs]
     for dev, docs in dev_sets:
         say(f"dev {dev.name}: {len(docs)} documents")
-    tune_docs = [doc for dev, docs in dev_sets if dev.tune_threshold for doc in docs]
-    tune_index = [
-        i
-        for i, flag in enumerate(flag for dev, docs in dev_sets for flag in [dev.tune_threshold] * len(docs))
-        if flag
-    ]
+    tune_index = tuning_positions(dev_sets)
+    tune_docs = [dev_docs[i] for i in tune_index]
 
     model = _build_model(config, base_dir, tags)
     if tc.init_from:
@@ -470,13 +498,9 @@ def train_model(
             word_probs = ner.predict_word_probs([d.text for d in dev_docs])
         finally:
             model.train()
-        pred = decode_all(word_probs, labels, config.decoding.o_threshold)
-        per_set, first = [], 0
-        for _, docs in dev_sets:
-            last = first + len(docs)
-            per_set.append(score_documents([d.text for d in docs], [d.spans for d in docs], pred[first:last]))
-            first = last
-        return per_set, word_probs
+        return score_per_set(
+            dev_sets, decode_all(word_probs, labels, config.decoding.o_threshold)
+        ), word_probs
 
     history: list[dict[str, Any]] = []
     best_value, best_state, best_step, bad_evals = -1.0, None, 0, 0
@@ -564,12 +588,9 @@ def train_model(
     threshold = config.decoding.o_threshold
     if tune_docs and config.decoding.tune:
         _, word_probs = evaluate_dev()
-        from deid.ner.inference import WordProbs
-
-        tune_probs = WordProbs(
-            [word_probs.encoded[i] for i in tune_index], [word_probs.word_probs[i] for i in tune_index]
+        threshold, sweep = tune_threshold(
+            _probs_at(word_probs, tune_index), tune_docs, labels, config.decoding.min_char_precision
         )
-        threshold, sweep = tune_threshold(tune_probs, tune_docs, labels, config.decoding.min_char_precision)
         say(
             f"decoding threshold P(O) < {threshold} (tuned on dev for char precision >= {config.decoding.min_char_precision})"
         )
@@ -605,14 +626,10 @@ def train_model(
         texts, gold = [d.text for d in scored], [d.spans for d in scored]
         stored = score_documents(texts, gold, [found[i] for i in scored_index])
         if len(dev_sets) > 1:
-            metrics["dev_sets"] = {}
-            first = 0
-            for dev, docs in dev_sets:
-                last = first + len(docs)
-                metrics["dev_sets"][dev.name] = score_documents(
-                    [d.text for d in docs], [d.spans for d in docs], found[first:last]
-                ).as_dict()
-                first = last
+            metrics["dev_sets"] = {
+                dev.name: sc.as_dict()
+                for (dev, _), sc in zip(dev_sets, score_per_set(dev_sets, found), strict=True)
+            }
         model.eval()
         memory = NerModel.from_loaded(tokenizer, model, meta, max_length=tc.max_length, stride=tc.stride)
         full = score_documents(
@@ -721,7 +738,9 @@ def retune_decoding(
     from deid.ner.modeldir import META_FILE, read_meta
 
     dev_sets = load_dev_sets(config)
-    docs = [doc for dev, found in dev_sets if dev.tune_threshold for doc in found]
+    all_docs = [doc for _, found in dev_sets for doc in found]
+    positions = tuning_positions(dev_sets)
+    docs = [all_docs[i] for i in positions]
     if not docs:
         raise ConfigError("retuning needs a dev set (with tune_threshold) in the config")
     model_dir = Path(model_dir)
@@ -729,7 +748,8 @@ def retune_decoding(
     tc = config.training
     model = NerModel(model_dir, max_length=tc.max_length, stride=tc.stride)
     labels = list(meta.labels)
-    word_probs = model.predict_word_probs([d.text for d in docs])
+    all_probs = model.predict_word_probs([d.text for d in all_docs])  # every dev document, once
+    word_probs = _probs_at(all_probs, positions)
     threshold, sweep = tune_threshold(word_probs, docs, labels, config.decoding.min_char_precision)
     if not config.decoding.tune:  # a threshold chosen elsewhere (e.g. on the whole pipeline): keep it
         threshold = config.decoding.o_threshold
@@ -740,11 +760,8 @@ def retune_decoding(
     )
     per_set = {}
     if len(dev_sets) > 1:
-        for dev, found in dev_sets:
-            probs = model.predict_word_probs([d.text for d in found])
-            per_set[dev.name] = score_documents(
-                [d.text for d in found], [d.spans for d in found], decode_all(probs, labels, threshold)
-            ).as_dict()
+        set_scores = score_per_set(dev_sets, decode_all(all_probs, labels, threshold))
+        per_set = {dev.name: sc.as_dict() for (dev, _), sc in zip(dev_sets, set_scores, strict=True)}
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
     metrics.update({"o_threshold": threshold, "threshold_sweep": sweep, "dev": scores.as_dict()})
