@@ -33,7 +33,8 @@ class _Logits:
 
 
 class OrtTokenClassifier:
-    """An ONNX Runtime session that answers ``model(input_ids=..., attention_mask=...).logits`` like torch."""
+    """An ONNX Runtime session that answers ``model(input_ids=..., attention_mask=..., token_type_ids=...).logits``
+    like torch (token-type ids default to zeros; case-feature models pass word shapes)."""
 
     def __init__(self, path: Path, config: Any, threads: int):
         import onnxruntime as ort
@@ -44,10 +45,16 @@ class OrtTokenClassifier:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.config = config
 
-    def __call__(self, input_ids: Any, attention_mask: Any) -> _Logits:
+    def __call__(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> _Logits:
         import torch
 
-        feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        feeds = {
+            "input_ids": input_ids.numpy(),
+            "attention_mask": attention_mask.numpy(),
+            "token_type_ids": token_type_ids.numpy(),
+        }
         return _Logits(torch.from_numpy(self.session.run(["logits"], feeds)[0]))
 
 
@@ -66,11 +73,11 @@ def export_onnx(model: Any, folder: Path) -> tuple[Path, Path]:
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model,
-            (ids, torch.ones_like(ids)),
+            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
             str(fp32),
-            input_names=["input_ids", "attention_mask"],
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
             output_names=["logits"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": axes},
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": axes},
             opset_version=17,
             dynamo=False,
         )

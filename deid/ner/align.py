@@ -5,6 +5,10 @@ sub-token of each word; the other sub-tokens are ignored in the loss (label ``-1
 word takes the prediction of its first sub-token. Documents longer than the model window are split into
 windows that overlap by ``stride`` tokens; each token's prediction is taken from the window in which it
 sits furthest from an edge (the overlap is cut in the middle), so every token has exactly one owner.
+
+The base encoder is uncased: its tokenizer lowercases, so "Apple" and "apple" reach it as the same ids.
+Models trained with the case feature get each token's *word shape* (:func:`word_case`) as a second input,
+through BERT's token-type embeddings (one row per shape), so capitalisation is seen again.
 """
 
 from __future__ import annotations
@@ -13,6 +17,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 IGNORE_INDEX = -100
+
+#: Word shapes fed to case-feature models (token-type ids): no cased letter (digits, punctuation, most
+#: non-Latin scripts), lower case, title case (one capital first, or a lone capital), all capitals,
+#: anything else ("McDonald", "iPhone").
+CASE_NONE, CASE_LOWER, CASE_TITLE, CASE_UPPER, CASE_MIXED = range(5)
+N_CASE_IDS = 5
+
+
+def word_case(word: str) -> int:
+    """The shape class of one word (a tokenizer pre-token)."""
+    if word.islower():
+        return CASE_LOWER
+    if word.isupper():
+        cased = sum(1 for ch in word if ch.isupper())
+        return CASE_UPPER if cased > 1 else CASE_TITLE
+    if word.istitle():
+        return CASE_TITLE
+    if word.lower() == word.upper():
+        return CASE_NONE
+    return CASE_MIXED
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +72,27 @@ class Encoded:
     offsets: list[tuple[int, int]]
     words: list[Word]
     text: str = ""
+    case_ids: list[int] | None = None
 
 
-def encode_documents(tokenizer: object, texts: Sequence[str]) -> list[Encoded]:
+def case_ids(text: str, words: Sequence[Word], n_tokens: int) -> list[int]:
+    """Each token's word shape (:func:`word_case` of the word it belongs to)."""
+    out = [CASE_NONE] * n_tokens
+    for index, word in enumerate(words):
+        end = words[index + 1].first_token if index + 1 < len(words) else n_tokens
+        shape = word_case(text[word.start : word.end])
+        for token in range(word.first_token, end):
+            out[token] = shape
+    return out
+
+
+def encode_documents(tokenizer: object, texts: Sequence[str], *, case: bool = False) -> list[Encoded]:
     """Tokenize documents (no truncation, no special tokens) and group sub-tokens into words.
 
     Args:
         tokenizer: a fast (Rust) Hugging Face tokenizer; offsets refer to the original text.
         texts: documents.
+        case: also compute each token's word shape (:attr:`Encoded.case_ids`).
 
     Returns:
         one :class:`Encoded` per document.
@@ -75,7 +112,9 @@ def encode_documents(tokenizer: object, texts: Sequence[str]) -> list[Encoded]:
     for index in range(len(texts)):
         ids = list(batch["input_ids"][index])
         offsets = [(int(s), int(e)) for s, e in batch["offset_mapping"][index]]
-        out.append(Encoded(ids, offsets, group_words(offsets, batch.word_ids(index)), texts[index]))
+        words = group_words(offsets, batch.word_ids(index))
+        shapes = case_ids(texts[index], words, len(ids)) if case else None
+        out.append(Encoded(ids, offsets, words, texts[index], shapes))
     return out
 
 

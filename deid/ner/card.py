@@ -100,6 +100,10 @@ def write_model_card(
     ]
     for name, info in metrics.get("data", {}).items():
         spans = ", ".join(f"{k} {v}" for k, v in info["spans"].items())
+        if info.get("unannotated"):
+            spans += (
+                f" (not annotated, left out of the loss where they appear: {', '.join(info['unannotated'])})"
+            )
         lines.append(
             f"| {name} | {info['kind']} | {info['documents']} | {info['windows']} | {info['windows_with_entities']} | {info['weight']} | {spans} |"
         )
@@ -109,7 +113,13 @@ def write_model_card(
         "",
         f"method {tc.method}, seed {tc.seed}, epochs {tc.epochs}, lr {tc.lr}, batch size {tc.batch_size}, "
         f"max length {tc.max_length}, stride {tc.stride}, entity loss weight {tc.entity_loss_weight}, "
-        f"word embeddings {'frozen' if tc.freeze_word_embeddings else 'trained'}; "
+        f"word embeddings {'frozen' if tc.freeze_word_embeddings else 'trained'}"
+        + (
+            f", case feature on (windows read as lower case {tc.case_lower_prob}, as upper case {tc.case_upper_prob})"
+            if tc.case_feature
+            else ""
+        )
+        + "; "
         f"{metrics.get('steps')} steps in {metrics.get('train_seconds', 0) / 60:.1f} min "
         f"(best dev checkpoint at step {metrics.get('best_step')}). Full configuration: `training_config.yaml`.",
         "",

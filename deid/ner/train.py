@@ -13,9 +13,10 @@ import json
 import logging
 import math
 import random
+import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,19 @@ from typing import Any
 import numpy as np
 
 from deid.errors import ConfigError, OutputError
-from deid.ner.align import IGNORE_INDEX, encode_documents, plan_windows, token_labels, word_tags
+from deid.ner.align import (
+    CASE_LOWER,
+    CASE_MIXED,
+    CASE_NONE,
+    CASE_TITLE,
+    CASE_UPPER,
+    IGNORE_INDEX,
+    N_CASE_IDS,
+    encode_documents,
+    plan_windows,
+    token_labels,
+    word_tags,
+)
 from deid.ner.config import DevConfig, NerTrainConfig, SourceConfig, _DocumentsSpec
 from deid.ner.corpora import drop_gold_words, read_conll_documents, select_documents
 from deid.ner.data import LABEL_MAPS, Document, map_labels, read_spans_jsonl
@@ -65,6 +78,43 @@ THRESHOLD_GRID = (
 )
 
 
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?"
+
+#: What a date or a phone number looks like, for sources that do not annotate them (news, tweets,
+#: filings): such words are left out of the loss rather than taught as ``O``, which would teach the
+#: model to pass over the dates that clinical notes label. Loose on purpose: a false hit only drops a
+#: word's ``O`` supervision.
+UNANNOTATED_PATTERNS: dict[str, re.Pattern[str]] = {
+    "DATE_TIME": re.compile(
+        r"(?i)(?<![\w/])(?:"
+        r"\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{2,4})?"
+        rf"|{_MONTH}(?:\s+{_ORDINAL})?(?:,?\s+\d{{4}})?"
+        rf"|{_ORDINAL}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
+        r"|(?:1[6-9]|20)\d{2}s?"
+        r"|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?"
+        r"|\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?"
+        r"|today|tomorrow|yesterday|tonight"
+        r")(?![\w/])"
+    ),
+    "PHONE_NUMBER": re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d(?!\w)"),
+}
+
+
+def unannotated_mask(doc: Document, patterns: Sequence[re.Pattern[str]]) -> bytearray:
+    """Characters that match one of ``patterns`` and lie outside every gold span (1), else 0."""
+    mask = bytearray(len(doc.text))
+    for pattern in patterns:
+        for match in pattern.finditer(doc.text):
+            mask[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
+    for start, end, _ in doc.spans:
+        mask[start:end] = bytes(end - start)
+    return mask
+
+
 @dataclass
 class Example:
     """One training window: token ids with ``[CLS]``/``[SEP]`` and aligned labels."""
@@ -72,6 +122,7 @@ class Example:
     input_ids: list[int]
     labels: list[int]
     has_entity: bool
+    case_ids: list[int] | None = None
 
 
 @dataclass
@@ -147,9 +198,28 @@ def load_source(config: NerTrainConfig, source: SourceConfig) -> list[Document]:
     return read_spec(config, source, source=source.name)
 
 
-def load_dev_sets(config: NerTrainConfig) -> list[tuple[DevConfig, list[Document]]]:
-    """Each configured dev set with its documents (at most ``max_docs`` of them)."""
-    return [(dev, read_spec(config, dev, source=dev.name)[: dev.max_docs]) for dev in config.dev_sets]
+def load_dev_sets(
+    config: NerTrainConfig, trained_texts: set[str] | None = None
+) -> list[tuple[DevConfig, list[Document]]]:
+    """Each configured dev set with its documents (at most ``max_docs`` of them).
+
+    A dev document whose text a training source also holds is left out: corpora repeat posts (WNUT-17
+    train has 22 repeated tweets in every tenth post), and a repeat would be scored on what the model
+    was trained on. ``trained_texts`` are the training sources' texts (read here when not given; the
+    synthetic sources are never dev data).
+    """
+    if trained_texts is None:
+        trained_texts = {d.text for s in config.sources if s.kind != "synth" for d in load_source(config, s)}
+    out = []
+    for dev in config.dev_sets:
+        docs = read_spec(config, dev, source=dev.name)
+        unseen = [d for d in docs if d.text not in trained_texts]
+        if len(unseen) < len(docs):
+            logger.info(
+                "dev %s: %d documents also in training data left out", dev.name, len(docs) - len(unseen)
+            )
+        out.append((dev, unseen[: dev.max_docs]))
+    return out
 
 
 def tuning_positions(dev_sets: list[tuple[DevConfig, list[Document]]]) -> list[int]:
@@ -185,19 +255,29 @@ def _probs_at(word_probs: Any, positions: list[int]) -> Any:
 
 
 def make_examples(
-    tokenizer: Any, docs: list[Document], labels: list[str], max_length: int, stride: int
+    tokenizer: Any,
+    docs: list[Document],
+    labels: list[str],
+    max_length: int,
+    stride: int,
+    *,
+    case: bool = False,
+    unannotated: Sequence[str] = (),
 ) -> list[Example]:
-    """Cut documents into labelled windows.
+    """Cut documents into labelled windows (with each token's word shape when ``case``).
 
     Words of spans whose label the model does not have are left out of the loss rather than taught as
-    ``O`` (another source may label that type; patterns may cover it).
+    ``O`` (another source may label that type; patterns may cover it), and so are words outside the
+    gold spans that look like a label the source does not annotate (``unannotated``, see
+    :data:`UNANNOTATED_PATTERNS`).
     """
+    patterns = [UNANNOTATED_PATTERNS[label] for label in unannotated]
     tags = bio_labels(labels)
     tag2id = {tag: i for i, tag in enumerate(tags)}
     known = set(labels)
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
     examples = []
-    for doc, enc in zip(docs, encode_documents(tokenizer, [d.text for d in docs]), strict=True):
+    for doc, enc in zip(docs, encode_documents(tokenizer, [d.text for d in docs], case=case), strict=True):
         if not enc.input_ids:
             continue
         tag_ids = word_tags(enc.words, doc.spans, tag2id)
@@ -207,6 +287,11 @@ def make_examples(
             for word in enc.words:
                 if any(s < word.end and word.start < e for s, e, _ in unknown):
                     per_token[word.first_token] = IGNORE_INDEX
+        if patterns:
+            mask = unannotated_mask(doc, patterns)
+            for word in enc.words:
+                if any(mask[word.start : word.end]):
+                    per_token[word.first_token] = IGNORE_INDEX
         for window in plan_windows(len(enc.input_ids), max_length - 2, stride):
             window_labels = per_token[window.start : window.end]
             examples.append(
@@ -214,6 +299,9 @@ def make_examples(
                     [cls_id, *enc.input_ids[window.start : window.end], sep_id],
                     [IGNORE_INDEX, *window_labels, IGNORE_INDEX],
                     any(label > 0 for label in window_labels),
+                    None
+                    if enc.case_ids is None
+                    else [CASE_NONE, *enc.case_ids[window.start : window.end], CASE_NONE],
                 )
             )
     return examples
@@ -244,20 +332,53 @@ def sample_epoch(
     return batches
 
 
-def collate(batch: list[Example], pad_id: int) -> dict[str, Any]:
-    """Pad a batch to its longest window."""
+#: Case augmentation: a window read as if all lower case, or all upper case (the shapes change, the
+#: uncased token ids do not), so that a case-feature model still finds names in "i met john smith" and
+#: in upper-case notes.
+_AS_LOWER = {CASE_TITLE: CASE_LOWER, CASE_UPPER: CASE_LOWER, CASE_MIXED: CASE_LOWER}
+_AS_UPPER = {CASE_LOWER: CASE_UPPER, CASE_TITLE: CASE_UPPER, CASE_MIXED: CASE_UPPER}
+
+
+def augment_case(shapes: list[int], rng: random.Random, lower_prob: float, upper_prob: float) -> list[int]:
+    """The window's shapes, or (with these probabilities) those of its all-lower or all-upper reading."""
+    draw = rng.random()
+    if draw < lower_prob:
+        return [_AS_LOWER.get(shape, shape) for shape in shapes]
+    if draw < lower_prob + upper_prob:
+        return [_AS_UPPER.get(shape, shape) for shape in shapes]
+    return shapes
+
+
+def collate(
+    batch: list[Example],
+    pad_id: int,
+    *,
+    rng: random.Random | None = None,
+    case_lower_prob: float = 0.0,
+    case_upper_prob: float = 0.0,
+) -> dict[str, Any]:
+    """Pad a batch to its longest window; ``token_type_ids`` carries the word shapes when the examples
+    have them (augmented with ``rng`` when given)."""
     import torch
 
     width = max(len(ex.input_ids) for ex in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
     labels = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
+    with_case = batch[0].case_ids is not None
+    shapes = torch.zeros((len(batch), width), dtype=torch.long) if with_case else None
     for row, ex in enumerate(batch):
         n = len(ex.input_ids)
         ids[row, :n] = torch.tensor(ex.input_ids)
         mask[row, :n] = 1
         labels[row, :n] = torch.tensor(ex.labels)
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        if shapes is not None:
+            assert ex.case_ids is not None
+            row_shapes = ex.case_ids
+            if rng is not None:
+                row_shapes = augment_case(row_shapes, rng, case_lower_prob, case_upper_prob)
+            shapes[row, :n] = torch.tensor(row_shapes)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "token_type_ids": shapes}
 
 
 def select_value(scores: Scores, metric: str) -> float:
@@ -324,7 +445,23 @@ def _build_model(config: NerTrainConfig, base_dir: Path, tags: list[str]) -> Any
             label2id={t: i for i, t in enumerate(tags)},
             ignore_mismatched_sizes=True,
         )
+    if config.training.case_feature:
+        add_case_embeddings(model)
     return model
+
+
+def add_case_embeddings(model: Any) -> None:
+    """Give the encoder one token-type embedding per word shape, each starting as the base encoder's
+    segment-A row, so the untrained model computes exactly what the base did."""
+    import torch
+
+    embeddings = model.bert.embeddings
+    old = embeddings.token_type_embeddings
+    new = torch.nn.Embedding(N_CASE_IDS, old.embedding_dim)
+    with torch.no_grad():
+        new.weight.copy_(old.weight[0].expand(N_CASE_IDS, -1))
+    embeddings.token_type_embeddings = new
+    model.config.type_vocab_size = N_CASE_IDS
 
 
 def _base_tensor_name(base_file: Path, model_name: str) -> str | None:
@@ -402,9 +539,20 @@ def train_model(
 
     pools: list[tuple[list[Example], float, float | None]] = []
     data_summary: dict[str, Any] = {}
+    trained_texts: set[str] = set()
     for source in config.sources:
         docs = load_source(config, source)
-        examples = make_examples(tokenizer, docs, labels, tc.max_length, tc.stride)
+        if source.kind != "synth":
+            trained_texts.update(d.text for d in docs)
+        examples = make_examples(
+            tokenizer,
+            docs,
+            labels,
+            tc.max_length,
+            tc.stride,
+            case=tc.case_feature,
+            unannotated=[label for label in source.unannotated if label in labels],
+        )
         counts: dict[str, int] = {}
         for doc in docs:
             for _, _, lab in doc.spans:
@@ -415,6 +563,7 @@ def train_model(
             "n": source.n if source.kind == "synth" else None,
             "weight": source.weight,
             "empty_window_keep": source.empty_window_keep,
+            "unannotated": list(source.unannotated),
             "documents": len(docs),
             "windows": len(examples),
             "windows_with_entities": sum(ex.has_entity for ex in examples),
@@ -423,7 +572,7 @@ def train_model(
         say(f"source {source.name}: {len(docs)} documents, {len(examples)} windows, spans {counts}")
         pools.append((examples, source.weight, source.empty_window_keep))
 
-    dev_sets = load_dev_sets(config)
+    dev_sets = load_dev_sets(config, trained_texts)
     dev_docs = [doc for _, docs in dev_sets for doc in docs]
     for dev, docs in dev_sets:
         say(f"dev {dev.name}: {len(docs)} documents")
@@ -484,6 +633,8 @@ def train_model(
         base_encoder=base_ref,
         decoding=Decoding(o_threshold=config.decoding.o_threshold),
         max_length=tc.max_length,
+        format_version=2 if tc.case_feature else 1,
+        case_feature=tc.case_feature,
     )
 
     def evaluate_dev() -> tuple[list[Scores], Any]:
@@ -511,9 +662,19 @@ def train_model(
     while not stop:
         epoch += 1
         for batch in sample_epoch(pools, rng, tc.empty_window_keep, tc.batch_size):
-            inputs = collate(batch, tokenizer.pad_token_id)
+            inputs = collate(
+                batch,
+                tokenizer.pad_token_id,
+                rng=rng,
+                case_lower_prob=tc.case_lower_prob,
+                case_upper_prob=tc.case_upper_prob,
+            )
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
+                logits = model(
+                    input_ids=inputs["input_ids"],
+                    attention_mask=inputs["attention_mask"],
+                    token_type_ids=inputs["token_type_ids"],
+                ).logits
             loss = loss_fn(logits.float().reshape(-1, logits.shape[-1]), inputs["labels"].reshape(-1))
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)

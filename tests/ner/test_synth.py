@@ -364,13 +364,16 @@ def test_when_a_patient_is_given_then_the_document_is_about_that_patient():
     assert any(patient.last in t for t in texts)
 
 
-def test_when_generating_then_it_is_fast():
+def test_when_generating_then_no_pathological_slowdown():
+    # A guard against a quadratic loop or a per-document pool rebuild (1,000 documents take about 0.2 s
+    # on an idle core), not a speed target: the bound is 50x that, so load on a shared machine cannot
+    # fail it (a 1.0 s bound did, at load 3).
     import time
 
     list(generate_documents(50, seed=9))  # warm the per-process value pools
     start = time.perf_counter()
     list(generate_documents(1000, seed=10))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0
 
 
 @settings(max_examples=25, deadline=None)

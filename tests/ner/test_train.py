@@ -19,9 +19,9 @@ NAMES = ["Anna Berg", "Tom Reyes", "Li Wei", "Omar Haddad"]
 CITIES = ["Boston", "Leeds", "Lyon", "Quito"]
 
 
-def _write_jsonl(path, n):
+def _write_jsonl(path, n, first=0):
     with open(path, "w", encoding="utf-8") as handle:
-        for i in range(n):
+        for i in range(first, first + n):
             name, city = NAMES[i % 4], CITIES[(i // 4) % 4]
             prefix = f"Pt seen today. Spoke with {name}"
             text = f"{prefix} from {city} on 3/{i % 28 + 1}/2020. BP 120/80."
@@ -42,7 +42,7 @@ def train_setup(tmp_path, tiny_model_dir):
     data = tmp_path / "data"
     data.mkdir()
     _write_jsonl(data / "train.jsonl", 24)
-    _write_jsonl(data / "dev.jsonl", 6)
+    _write_jsonl(data / "dev.jsonl", 6, first=100)  # other dates: no dev text is a training text
     (data / "train.conll").write_text(
         "Meet\tO\nAnna\tB-person\nin\tO\nLyon\tB-location\n\n", encoding="utf-8"
     )
@@ -255,3 +255,17 @@ def test_when_decoding_is_retuned_then_metadata_and_metrics_are_rewritten(train_
     metrics = retune_decoding(tmp_path / "model", config)
     assert read_meta(tmp_path / "model").decoding.o_threshold == metrics["o_threshold"]
     assert json.loads((tmp_path / "model" / "metrics.json").read_text())["dev"] == metrics["dev"]
+
+
+def test_when_a_dev_document_repeats_a_training_text_then_the_dev_set_leaves_it_out(train_setup):
+    from deid.ner.train import load_dev_sets
+
+    config_path, tmp_path, _ = train_setup
+    config = load_train_config(config_path)
+    ((_, before),) = load_dev_sets(config)
+    assert len(before) == 6
+    train_text = (tmp_path / "data" / "train.jsonl").read_text().splitlines()[3]
+    dev_path = tmp_path / "data" / "dev.jsonl"
+    dev_path.write_text(dev_path.read_text() + train_text + "\n", encoding="utf-8")
+    ((_, after),) = load_dev_sets(config)
+    assert len(after) == 6 and json.loads(train_text)["text"] not in {d.text for d in after}
