@@ -85,7 +85,7 @@ def test_when_building_the_held_out_sets_then_every_set_is_there_with_its_split(
 
     sets = {s.name: s for s in build_sets(data_dir, split="held_out")}
     assert list(sets) == ["clinical", "tweets", "wikipedia", "sec_filings", "wnut17", "synthetic"]
-    assert "v2 made no decision" in sets["clinical"].split and len(sets["clinical"].docs) == 3
+    assert "chose between the v3 candidates" in sets["clinical"].split and len(sets["clinical"].docs) == 3
     assert [d.text.split()[0] for d in sets["wikipedia"].docs] == ["Art3", "Art7"]
     assert sets["sec_filings"].docs[0].spans == [(9, 13, "ORGANIZATION")]  # "Borrower" is not personal data
     assert sets["tweets"].docs[0].text == "@bob in Paris"
