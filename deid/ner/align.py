@@ -21,8 +21,8 @@ IGNORE_INDEX = -100
 #: Word shapes fed to case-feature models (token-type ids): no cased letter (digits, punctuation, most
 #: non-Latin scripts), lower case, title case (one capital first, or a lone capital), all capitals,
 #: anything else ("McDonald", "iPhone").
-CASE_NONE, CASE_LOWER, CASE_TITLE, CASE_UPPER, CASE_MIXED = range(5)
 N_CASE_IDS = 5
+CASE_NONE, CASE_LOWER, CASE_TITLE, CASE_UPPER, CASE_MIXED = range(N_CASE_IDS)
 
 
 def word_case(word: str) -> int:

@@ -215,8 +215,8 @@ class NerModel:
                     seq = [cls_id, *enc.input_ids[w.start : w.end], sep_id]
                     ids[row, : len(seq)] = torch.tensor(seq)
                     mask[row, : len(seq)] = 1
-                    if shapes is not None and enc.case_ids is not None:
-                        # [CLS] and [SEP] keep shape 0 (no cased letter)
+                    if shapes is not None:  # [CLS] and [SEP] keep shape 0 (no cased letter)
+                        assert enc.case_ids is not None
                         shapes[row, 1 : len(seq) - 1] = torch.tensor(enc.case_ids[w.start : w.end])
                 extra = {} if shapes is None else {"token_type_ids": shapes}
                 logits = model(input_ids=ids, attention_mask=mask, **extra).logits

@@ -113,6 +113,12 @@ class ModelMeta:
     format_version: int = 1
     #: the model reads each token's word shape as its token-type id (:func:`deid.ner.align.word_case`)
     case_feature: bool = False
+
+    def __post_init__(self) -> None:
+        # the case feature needs format 2; without it a model stays format 1 (readable by older deid)
+        if self.case_feature:
+            self.format_version = max(self.format_version, 2)
+
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:

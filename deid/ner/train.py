@@ -633,7 +633,6 @@ def train_model(
         base_encoder=base_ref,
         decoding=Decoding(o_threshold=config.decoding.o_threshold),
         max_length=tc.max_length,
-        format_version=2 if tc.case_feature else 1,
         case_feature=tc.case_feature,
     )
 
