@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from run_eval import EvalSet, format_table, leak_ratios, score_set
+from run_eval import EvalSet, format_table, leak_ratios, score_set, target_lines
 
 from deid.ner.data import Document
 
@@ -48,6 +48,46 @@ def test_when_formatting_then_one_row_per_type_and_missing_predictions_show_a_da
     assert leak_ratios([eval_set], results, "deid", "presidio") == [
         "news: deid leak / presidio leak = 2.00"
     ]  # 8/14 over 4/14
+
+
+def test_when_checking_targets_then_each_line_says_met_or_missed_and_org_f1_is_pooled() -> None:
+    clinical = EvalSet("clinical", "held out", [Document("c", "Seen by Ann.", [(8, 11, "PERSON")])])
+    # tweets: two organisations, one found as ORGANIZATION, one missed, plus one wrong ORGANIZATION guess
+    tweets = EvalSet(
+        "tweets",
+        "held out",
+        [Document("t", "Acme and Bolt met Ann", [(0, 4, "ORGANIZATION"), (9, 13, "ORGANIZATION")])],
+        ("PERSON", "LOCATION", "ORGANIZATION"),
+    )
+    # sec_filings: its one organisation found
+    sec = EvalSet(
+        "sec_filings", "held out", [Document("s", "Acme Corp", [(0, 9, "ORGANIZATION")])], ("ORGANIZATION",)
+    )
+    results = {
+        "deid": {
+            "clinical": score_set(clinical, [[(8, 11, "PERSON")]]),
+            "tweets": score_set(tweets, [[(0, 4, "ORGANIZATION"), (18, 21, "ORGANIZATION")]]),
+            "sec_filings": score_set(sec, [[(0, 9, "ORGANIZATION")]]),
+        },
+        "presidio": {
+            "clinical": score_set(clinical, [[]]),
+            "tweets": score_set(tweets, [[]]),
+            "sec_filings": score_set(sec, [[]]),
+        },
+    }
+    lines = target_lines([clinical, tweets, sec], results, "deid", "presidio")
+    assert lines[0] == "clinical: leak 0.000 < 0.04 at char P 1.000 >= 0.85: met"
+    assert lines[1] == "clinical: leak 0.000 / presidio 1.000 = 0.00 <= 1/3: met"
+    # tweets leak: Bolt's 4 of 8 characters, over Presidio's 8 of 8
+    assert lines[2] == "tweets: leak 0.500 / presidio 1.000 = 0.50 <= 1/3: MISSED"
+    assert lines[3] == "sec_filings: leak 0.000 / presidio 1.000 = 0.00 <= 1/3: met"
+    assert lines[4] == "tweets: ORGANIZATION F1 0.500 >= 0.7: MISSED"  # P 1/2, R 1/2
+    assert lines[5] == "sec_filings: ORGANIZATION F1 1.000 >= 0.7: met"
+    # pooled: 2 of 3 gold found, 2 of 3 predictions right
+    assert lines[6] == "general_ner pooled (3 organisations): ORGANIZATION F1 0.667 >= 0.7: MISSED"
+    assert len(lines) == 7
+    # without the baseline no ratio line is written
+    assert not any("presidio" in line for line in target_lines([tweets], results, "deid", None))
 
 
 @pytest.fixture()
