@@ -30,6 +30,7 @@ def _found(detector, text: str) -> list[tuple[str, str]]:  # type: ignore[no-unt
         ("Salt Lake City, UT 84101", "LOCATION", "84101"),
         ("Zip: 96348", "LOCATION", "96348"),
         ("born 05-17-76 in", "DATE_TIME", "05-17-76"),
+        ("seen 12/10/40, 50% better", "DATE_TIME", "12/10/40"),  # the per-cent rule needs % right after
         ("DOB: 14 Feb 1992", "DATE_TIME", "14 Feb 1992"),
         ("seen March 14, 2021 by", "DATE_TIME", "March 14, 2021"),
         ("meeting set for Jun 9 with", "DATE_TIME", "Jun 9"),
@@ -75,6 +76,9 @@ def test_when_value_present_then_found(detector, text: str, entity: str, value: 
         ("by hosp.chapl. and family", "URL"),
         ("lot number 12345678 expired", "US_BANK_NUMBER"),
         ("patient in ICU room 12", "UK_NHS"),
+        ("Currently on CPAP/PSV 12/10/40% drawing volumes", "DATE_TIME"),  # ventilator settings
+        ("Pt. on ac 550x12/5/50% during procedure", "DATE_TIME"),
+        ("SETTINGS 10/5/65 %-100%, tolerated", "DATE_TIME"),
     ],
 )
 def test_when_value_absent_then_not_reported(detector, text: str, entity: str) -> None:  # type: ignore[no-untyped-def]
